@@ -1,0 +1,48 @@
+"""coverage — terrain-aware mobile coverage and blankspot villages.
+
+Public API::
+
+    terrain = coverage.open_terrain(paths, bounds=None)
+    sites = coverage.read_sites(path)
+    result = coverage.predict(terrain, sites, model="p526", radius_m=30_000, rx_height_m=1.5)
+    result.best_dbm, result.best_server, result.transform, result.crs
+    result.to_geotiff("coverage.tif")
+"""
+
+from __future__ import annotations
+
+import sys as _sys
+
+# The import name `coverage` is also coverage.py's. numba probes for coverage.py with
+# `import coverage` while it initialises (numba.misc.coverage_support) and then uses
+# coverage.py's API. Make that probe see "coverage.py is not installed":
+_probe = _sys.modules.get("numba.misc.coverage_support")
+if _probe is not None and not hasattr(_probe, "coverage_available"):
+    # numba is being imported first and is probing right now: answer like an absent package.
+    raise ImportError("this 'coverage' is the blankspot-coverage package, not coverage.py")
+if _probe is None:
+    _self = _sys.modules[__name__]
+    _sys.modules[__name__] = None  # type: ignore[assignment]  # makes `import coverage` raise ImportError
+    try:
+        import numba.misc.coverage_support  # noqa: F401
+    finally:
+        _sys.modules[__name__] = _self
+del _probe
+
+from .errors import (  # noqa: E402
+    CoverageError,
+    CoverageWarning,
+    FileFormatError,
+    InputError,
+    ModelRangeError,
+    ModelRangeWarning,
+    SiteError,
+    TerrainError,
+    TerrainExtentError,
+    TerrainReadError,
+    TerrainWarning,
+    VillageError,
+)
+from .terrain import Terrain, open_terrain  # noqa: E402
+
+__version__ = "0.1.0"

@@ -1,0 +1,265 @@
+"""Numba kernels of the coverage engine: site-local metric frame, radial profiles, cell mapping,
+antenna pattern and multi-site combination.
+
+Private module: plain arrays and floats in and out; grids are north-up with the pixel-corner
+transform given as (x_left, dx, y_top, dy) with dy < 0; ``geographic`` selects degrees on the WGS84
+ellipsoid (a, e2 passed in) or projected metres.
+
+The site-local frame maps a point to (east, north) metres from the site. On a geographic grid it uses
+the ellipsoidal mid-latitude plane (meridian and prime-vertical radii at the mean latitude), whose
+error against the WGS84 geodesic is below 1e-4 of the distance out to 100 km (tested against pyproj):
+it only decides which terrain a radial samples and which radial a cell takes, never a path length in
+the physics (those are the radial distances themselves).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit, prange
+
+
+@njit(cache=True, inline="always")
+def _radii(phi, a, e2):
+    s = math.sin(phi)
+    w = math.sqrt(1.0 - e2 * s * s)
+    return a * (1.0 - e2) / (w * w * w), a / w  # meridian M, prime vertical N
+
+
+@njit(cache=True, inline="always")
+def local_to_grid(east, north, sx, sy, geographic, a, e2):
+    """(east, north) metres from the site -> grid coordinates (degrees or metres)."""
+    if not geographic:
+        return sx + east, sy + north
+    phi0 = math.radians(sy)
+    m0, _ = _radii(phi0, a, e2)
+    phi = phi0 + north / m0
+    for _ in range(3):
+        phim = 0.5 * (phi0 + phi)
+        m, _ = _radii(phim, a, e2)
+        phi = phi0 + north / m
+    phim = 0.5 * (phi0 + phi)
+    _, n = _radii(phim, a, e2)
+    lam = math.radians(sx) + east / (n * math.cos(phim))
+    return math.degrees(lam), math.degrees(phi)
+
+
+@njit(cache=True, inline="always")
+def grid_to_local(x, y, sx, sy, geographic, a, e2):
+    """Grid coordinates -> (east, north) metres from the site."""
+    if not geographic:
+        return x - sx, y - sy
+    phi0 = math.radians(sy)
+    phi = math.radians(y)
+    phim = 0.5 * (phi0 + phi)
+    m, n = _radii(phim, a, e2)
+    return n * math.cos(phim) * math.radians(x - sx), m * (phi - phi0)
+
+
+@njit(cache=True)
+def local_to_grid_many(east, north, sx, sy, geographic, a, e2, outx, outy):
+    for i in range(east.shape[0]):
+        outx[i], outy[i] = local_to_grid(east[i], north[i], sx, sy, geographic, a, e2)
+
+
+@njit(cache=True)
+def grid_to_local_many(x, y, sx, sy, geographic, a, e2, oute, outn):
+    for i in range(x.shape[0]):
+        oute[i], outn[i] = grid_to_local(x[i], y[i], sx, sy, geographic, a, e2)
+
+
+@njit(cache=True, inline="always")
+def bilinear(z, row, col):
+    """Bilinear value at fractional (row, col) (cell centres at integers), clamped to the edges."""
+    nr, nc = z.shape
+    if row < 0.0:
+        row = 0.0
+    if col < 0.0:
+        col = 0.0
+    if row > nr - 1:
+        row = nr - 1.0
+    if col > nc - 1:
+        col = nc - 1.0
+    r0 = int(row)
+    c0 = int(col)
+    if r0 >= nr - 1:
+        r0 = nr - 2 if nr > 1 else 0
+    if c0 >= nc - 1:
+        c0 = nc - 2 if nc > 1 else 0
+    fr = row - r0
+    fc = col - c0
+    r1 = min(r0 + 1, nr - 1)
+    c1 = min(c0 + 1, nc - 1)
+    top = z[r0, c0] * (1.0 - fc) + z[r0, c1] * fc
+    bot = z[r1, c0] * (1.0 - fc) + z[r1, c1] * fc
+    return top * (1.0 - fr) + bot * fr
+
+
+@njit(cache=True, parallel=True)
+def radial_profiles(elev, x_left, dx, y_top, dy, sx, sy, geographic, a, e2, ds, z2d, nvalid):
+    """Fill ``z2d[j, k]`` with the bilinear ground height at distance k*ds on azimuth 2*pi*j/nrad.
+
+    ``nvalid[j]`` is the number of leading samples that lie on the grid (a radial stops at the grid
+    edge: every later sample is NaN).
+    """
+    nrad, nsamp = z2d.shape
+    nr, nc = elev.shape
+    for j in prange(nrad):
+        az = 2.0 * math.pi * j / nrad
+        sa = math.sin(az)
+        ca = math.cos(az)
+        nv = nsamp
+        for k in range(nsamp):
+            s = k * ds
+            x, y = local_to_grid(s * sa, s * ca, sx, sy, geographic, a, e2)
+            col = (x - x_left) / dx - 0.5
+            row = (y - y_top) / dy - 0.5
+            if row < -0.5 or col < -0.5 or row > nr - 0.5 or col > nc - 0.5:
+                nv = k
+                break
+            z2d[j, k] = bilinear(elev, row, col)
+        nvalid[j] = nv
+        for k in range(nv, nsamp):
+            z2d[j, k] = np.nan
+
+
+@njit(cache=True, parallel=True)
+def cell_geometry(elev, x_left, dx, y_top, dy, r0, c0, sx, sy, geographic, a, e2, radius_m,
+                  dist_out, az_out, z_out):
+    """Horizontal distance (m), azimuth (rad, clockwise from north) and ground height of each cell of
+    the window starting at (r0, c0); NaN distance outside the radius."""
+    h, w = dist_out.shape
+    for r in prange(h):
+        y = y_top + (r0 + r + 0.5) * dy
+        for c in range(w):
+            x = x_left + (c0 + c + 0.5) * dx
+            e, n = grid_to_local(x, y, sx, sy, geographic, a, e2)
+            d = math.sqrt(e * e + n * n)
+            z_out[r, c] = elev[r0 + r, c0 + c]
+            if d > radius_m:
+                dist_out[r, c] = np.nan
+                az_out[r, c] = np.nan
+            else:
+                dist_out[r, c] = d
+                az = math.atan2(e, n)
+                if az < 0.0:
+                    az += 2.0 * math.pi
+                az_out[r, c] = az
+
+
+@njit(cache=True, parallel=True)
+def radials_to_cells(values2d, nvalid, ds, dist, az, out):
+    """Value of each cell from the nearest radial, linear in distance between its two samples.
+
+    Cells nearer than one sample take the first sample after the site; cells beyond the last valid
+    sample of their radial get NaN.
+    """
+    nrad = values2d.shape[0]
+    dalpha = 2.0 * math.pi / nrad
+    h, w = dist.shape
+    for r in prange(h):
+        for c in range(w):
+            d = dist[r, c]
+            if not (d >= 0.0):
+                out[r, c] = np.nan
+                continue
+            j = int(math.floor(az[r, c] / dalpha + 0.5)) % nrad
+            nv = nvalid[j]
+            kf = d / ds
+            k0 = int(math.floor(kf))
+            if k0 < 1:
+                out[r, c] = values2d[j, 1] if nv > 1 else np.nan
+                continue
+            if k0 >= nv:
+                out[r, c] = np.nan
+                continue
+            if k0 + 1 >= nv:
+                out[r, c] = values2d[j, k0]
+                continue
+            t = kf - k0
+            out[r, c] = values2d[j, k0] * (1.0 - t) + values2d[j, k0 + 1] * t
+
+
+@njit(cache=True, inline="always")
+def sector_attenuation_db(phi_deg, theta_deg, hbw_deg, am_db, tilt_deg, vbw_deg, sla_db):
+    """3GPP TR 36.814 Table A.2.1.1-2 sector pattern attenuation (dB, <= 0).
+
+    ``phi_deg`` horizontal angle from boresight (any range), ``theta_deg`` depression angle below the
+    horizon (positive down); tilt positive down. ``hbw_deg <= 0`` means omnidirectional.
+    """
+    if hbw_deg <= 0.0:
+        ah = 0.0
+    else:
+        p = (phi_deg + 180.0) % 360.0 - 180.0
+        ah = -min(12.0 * (p / hbw_deg) ** 2, am_db)
+    if vbw_deg <= 0.0:
+        av = 0.0
+    else:
+        av = -min(12.0 * ((theta_deg - tilt_deg) / vbw_deg) ** 2, sla_db)
+    return -min(-(ah + av), am_db)
+
+
+@njit(cache=True, parallel=True)
+def received_power(loss, dist, az, zcell, h_ts_amsl, h_rx, eirp_dbm, azimuth_deg, hbw_deg, am_db,
+                   tilt_deg, vbw_deg, sla_db, offset_db, out):
+    """Signal (dBm) = EIRP + pattern attenuation - loss + metric offset, for each cell."""
+    h, w = loss.shape
+    for r in prange(h):
+        for c in range(w):
+            L = loss[r, c]
+            if not (L == L):
+                out[r, c] = np.nan
+                continue
+            g = 0.0
+            if hbw_deg > 0.0 or vbw_deg > 0.0:
+                phi = math.degrees(az[r, c]) - azimuth_deg
+                d = max(dist[r, c], 1.0)
+                theta = math.degrees(math.atan2(h_ts_amsl - (zcell[r, c] + h_rx), d))
+                g = sector_attenuation_db(phi, theta, hbw_deg, am_db, tilt_deg, vbw_deg, sla_db)
+            out[r, c] = eirp_dbm + g - L + offset_db
+
+
+@njit(cache=True, parallel=True)
+def free_space_plus(excess, dist, zcell, h_ts_amsl, h_rx, freq_mhz, out):
+    """Loss = free-space loss over the cell's 3-D distance (P.525 eq. (4)) + excess loss."""
+    h, w = excess.shape
+    k = 20.0 * math.log10(4.0 * math.pi * freq_mhz * 1e6 / 299792458.0)
+    for r in prange(h):
+        for c in range(w):
+            x = excess[r, c]
+            d = dist[r, c]
+            if not (x == x) or not (d == d):
+                out[r, c] = np.nan
+                continue
+            dz = h_ts_amsl - (zcell[r, c] + h_rx)
+            d3 = math.sqrt(d * d + dz * dz)
+            out[r, c] = k + 20.0 * math.log10(max(d3, 1.0)) + x
+
+
+@njit(cache=True, parallel=True)
+def combine_best(sig, r0, c0, site_index, threshold_dbm, best, second, server, count):
+    """Fold one site's signal window into the best / second-best / best-server / count grids.
+
+    Strict comparison keeps the lower site index on ties, so the result does not depend on how sites
+    are grouped as long as they are folded in index order.
+    """
+    h, w = sig.shape
+    for r in prange(h):
+        for c in range(w):
+            v = sig[r, c]
+            if not (v == v):
+                continue
+            R = r0 + r
+            C = c0 + c
+            if v >= threshold_dbm:
+                count[R, C] += 1
+            b = best[R, C]
+            if not (b == b) or v > b:
+                second[R, C] = b
+                best[R, C] = v
+                server[R, C] = site_index
+            else:
+                s = second[R, C]
+                if not (s == s) or v > s:
+                    second[R, C] = v
