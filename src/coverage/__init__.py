@@ -46,3 +46,14 @@ from .errors import (  # noqa: E402
 from .terrain import Terrain, open_terrain  # noqa: E402
 
 __version__ = "0.1.0"
+from .predict import predict  # noqa: E402
+from .result import CoverageResult  # noqa: E402
+from .sites import read_sites  # noqa: E402
+from .sweep import SiteGeometry  # noqa: E402
+
+__all__ = [
+    "open_terrain", "Terrain", "read_sites", "predict", "CoverageResult", "SiteGeometry",
+    "CoverageError", "InputError", "ModelRangeError", "SiteError", "VillageError", "FileFormatError",
+    "TerrainError", "TerrainReadError", "TerrainExtentError", "CoverageWarning", "ModelRangeWarning",
+    "TerrainWarning",
+]

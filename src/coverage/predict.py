@@ -1,0 +1,260 @@
+"""Orchestration behind :func:`coverage.predict`: grid, sites, geometry, physics, best server."""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+import warnings
+from typing import Any, Mapping
+
+import numpy as np
+import pandas as pd
+from affine import Affine
+from pyproj import CRS, Transformer
+
+from . import _sweep_kernels as K
+from .errors import InputError, TerrainExtentError
+from .propagation import ProfileModel, get_model
+from .result import CoverageResult
+from .sites import METRICS, metric_offset_db, normalize_sites, read_sites
+from .sweep import Grid, SiteGeometry
+from .terrain import WGS84_A, WGS84_E2, Terrain
+from .thresholds import USABLE_DBM
+
+log = logging.getLogger(__name__)
+
+__all__ = ["predict"]
+
+
+def _as_sites(sites):
+    if isinstance(sites, pd.DataFrame):
+        if {"site_id", "lon", "lat", "height_m", "freq_mhz", "eirp_dbm", "technology"} <= set(sites.columns) \
+                and "geometry" in sites.columns:
+            return sites.reset_index(drop=True)
+        return normalize_sites(sites)
+    return read_sites(sites)
+
+
+def _grid_without_terrain(bounds, resolution_m, crs) -> Grid:
+    lon_min, lat_min, lon_max, lat_max = bounds
+    if crs is None or CRS.from_user_input(crs).is_geographic:
+        lat_c = math.radians(0.5 * (lat_min + lat_max))
+        w = math.sqrt(1.0 - WGS84_E2 * math.sin(lat_c) ** 2)
+        m_rad = WGS84_A * (1.0 - WGS84_E2) / w ** 3
+        dlat = math.degrees(resolution_m / m_rad)
+        dlon = dlat  # square cells in degrees; metres differ by cos(lat), handled by the kernels
+        cols = max(int(math.ceil((lon_max - lon_min) / dlon)), 1)
+        rows = max(int(math.ceil((lat_max - lat_min) / dlat)), 1)
+        transform = Affine(dlon, 0, lon_min, 0, -dlat, lat_max)
+        return Grid(np.zeros((rows, cols), np.float32), transform, CRS.from_epsg(4326), True)
+    crs = CRS.from_user_input(crs)
+    tr = Transformer.from_crs("EPSG:4326", crs, always_xy=True)
+    xs, ys = tr.transform([lon_min, lon_max, lon_min, lon_max], [lat_min, lat_min, lat_max, lat_max])
+    x0, x1, y0, y1 = min(xs), max(xs), min(ys), max(ys)
+    cols = max(int(math.ceil((x1 - x0) / resolution_m)), 1)
+    rows = max(int(math.ceil((y1 - y0) / resolution_m)), 1)
+    return Grid(np.zeros((rows, cols), np.float32), Affine(resolution_m, 0, x0, 0, -resolution_m, y1), crs, False)
+
+
+def _sites_bounds(sites, radius_m) -> tuple[float, float, float, float]:
+    lat = sites["lat"].to_numpy()
+    lon = sites["lon"].to_numpy()
+    dlat = radius_m / 110_574.0
+    dlon = radius_m / (111_320.0 * max(math.cos(math.radians(float(np.max(np.abs(lat))))), 0.05))
+    return float(lon.min() - dlon), float(lat.min() - dlat), float(lon.max() + dlon), float(lat.max() + dlat)
+
+
+def predict(terrain: Terrain | None, sites, model: str = "p526", radius_m: float = 30_000.0,
+            rx_height_m: float = 1.5, *, bounds=None, resolution_m: float | None = None, crs=None,
+            technology: str | None = None, model_params: Mapping[str, Any] | None = None,
+            server_threshold_dbm: float | None = None, extrapolate: bool = False,
+            progress: bool | None = None, out=None, tile_size: int | None = None, client=None) -> CoverageResult:
+    """Predict the coverage of ``sites`` and combine them into a best-server result.
+
+    Parameters
+    ----------
+    terrain : Terrain or None
+        Elevation grid; the result is on its grid (cropped to ``bounds`` if given). ``None`` runs on a
+        smooth earth (no terrain) on a grid built from ``bounds`` and ``resolution_m``: only distance
+        models (``fspl``, ``hata``, ``cost231``) can run so, and the metadata says so.
+    sites : path, DataFrame or GeoDataFrame
+        Towers (see :func:`coverage.read_sites`).
+    model : str
+        ``"fspl"``, ``"hata"``, ``"cost231"``, ``"p526"`` (terrain diffraction) or ``"itm"``.
+    radius_m : float
+        Prediction radius around each site (m).
+    rx_height_m : float
+        Receiver antenna height above ground (m).
+    bounds : (lon_min, lat_min, lon_max, lat_max), optional
+    resolution_m : float, optional
+        Cell size without terrain (default 100 m).
+    crs : optional
+        CRS of the grid without terrain (default EPSG:4326 with square cells in degrees).
+    technology : {"2g", "3g", "4g", "5g"}, optional
+        Keep only the sites of this technology. Without it, sites of mixed technologies are combined
+        on total received power (metric ``rx_power_dbm``).
+    model_params : mapping, optional
+        Model parameters (e.g. ``{"environment": "suburban"}`` for Hata, ``{"k_factor": 1.33}``).
+    server_threshold_dbm : float, optional
+        Threshold for ``n_servers`` (default: the technology's usable level, :data:`USABLE_DBM`).
+    extrapolate : bool
+        Allow frequencies outside the model's validity range (with a warning instead of an error).
+    progress : bool, optional
+        Show a progress bar (tqdm); default: only when running interactively.
+    out, tile_size, client
+        Tiled / distributed execution (see :mod:`coverage.tiles`); ``out`` streams to a file.
+
+    Returns
+    -------
+    CoverageResult
+    """
+    if out is not None or tile_size is not None or client is not None:
+        from .tiles import predict_tiled  # the tiled engine reuses this module per tile
+
+        return predict_tiled(terrain, sites, model=model, radius_m=radius_m, rx_height_m=rx_height_m,
+                             bounds=bounds, resolution_m=resolution_m, crs=crs, technology=technology,
+                             model_params=model_params, server_threshold_dbm=server_threshold_dbm,
+                             extrapolate=extrapolate, progress=progress, out=out, tile_size=tile_size,
+                             client=client)
+    t_start = time.perf_counter()
+    m = get_model(model)
+    params = m.params(model_params)
+    if not (np.isfinite(radius_m) and radius_m > 0):
+        raise InputError(f"radius_m must be a positive number of metres, got {radius_m}")
+    if not (np.isfinite(rx_height_m) and rx_height_m > 0):
+        raise InputError(f"rx_height_m must be a positive height above ground (m), got {rx_height_m}")
+    sites = _as_sites(sites)
+    if technology is not None:
+        tech = str(technology).lower()
+        if tech not in METRICS:
+            raise InputError(f"technology must be one of {sorted(METRICS)}, got {technology!r}")
+        sites = sites[sites["technology"] == tech].reset_index(drop=True)
+        if len(sites) == 0:
+            raise InputError(f"no {tech} sites among the {len(sites)} given")
+    techs = sorted(set(sites["technology"]))
+    tech = techs[0] if len(techs) == 1 else "mixed"
+    metric = METRICS.get(tech, "rx_power_dbm")
+    threshold = USABLE_DBM[tech] if server_threshold_dbm is None else float(server_threshold_dbm)
+
+    # ---------------------------------------------------------------- grid
+    if terrain is None:
+        if isinstance(m, ProfileModel):
+            raise InputError(f"model {m.name!r} needs terrain; without a DEM use 'hata', 'cost231' or 'fspl'")
+        if bounds is None:
+            bounds = _sites_bounds(sites, radius_m)
+        res = 100.0 if resolution_m is None else float(resolution_m)
+        if not res > 0:
+            raise InputError(f"resolution_m must be positive, got {resolution_m}")
+        grid = _grid_without_terrain(bounds, res, crs)
+        terrain_meta = {"has_terrain": False, "note": "no terrain: smooth earth, ground at 0 m everywhere"}
+    else:
+        if resolution_m is not None:
+            warnings.warn("resolution_m is ignored with terrain: the result is on the terrain's grid", stacklevel=2)
+        t = terrain.window_lonlat(bounds) if bounds is not None else terrain
+        grid = Grid(t.elevation_m, t.transform, t.crs, t.is_geographic)
+        terrain_meta = {"has_terrain": True, "sources": [str(s) for s in t.sources], "void_cells_filled": t.void_count,
+                        "crs": t.crs.to_string()}
+        terrain = t
+
+    # ---------------------------------------------------------------- sites on the grid
+    lon = sites["lon"].to_numpy(float)
+    lat = sites["lat"].to_numpy(float)
+    if grid.geographic:
+        sx, sy = lon, lat
+    else:
+        sx, sy = Transformer.from_crs("EPSG:4326", grid.crs, always_xy=True).transform(lon, lat)
+    rows, cols = grid.shape
+    xl, dx, yt, dy = grid.kernel_transform
+    col_f = (np.asarray(sx) - xl) / dx - 0.5
+    row_f = (np.asarray(sy) - yt) / dy - 0.5
+    inside = (row_f >= -0.5) & (row_f <= rows - 0.5) & (col_f >= -0.5) & (col_f <= cols - 0.5)
+    if terrain is not None and not inside.all():
+        i = int(np.flatnonzero(~inside)[0])
+        hint = ""
+        if terrain.contains(lat[i], lon[i]).item():
+            hint = " (its lat/lon swapped would be inside: are the columns swapped?)"
+        raise TerrainExtentError(
+            f"site {sites['site_id'].iloc[i]!r} (row {i + 1}) at lon={lon[i]}, lat={lat[i]} lies outside the "
+            f"terrain {tuple(round(b, 5) for b in terrain.bounds_lonlat)}{hint}; "
+            f"{int((~inside).sum())} of {len(sites)} sites are outside")
+
+    # ---------------------------------------------------------------- validity
+    for f in np.unique(sites["freq_mhz"]):
+        sel = sites["freq_mhz"] == f
+        m.check(freq_mhz=float(f), h_tx_m=sites.loc[sel, "height_m"].to_numpy(), h_rx_m=rx_height_m,
+                extrapolate=extrapolate, where=f"{int(sel.sum())} sites at {f:g} MHz")
+    cell_min = min(grid.cell_size_m())
+    m.warn_distance(radius_m, cell_min)
+
+    # ---------------------------------------------------------------- sweep
+    best = np.full(grid.shape, np.nan, np.float32)
+    second = np.full(grid.shape, np.nan, np.float32)
+    server = np.full(grid.shape, -1, np.int32)
+    count = np.zeros(grid.shape, np.int16)
+    geometry_cache: dict[tuple[float, float], SiteGeometry] = {}
+    iterator = range(len(sites))
+    if progress or (progress is None and _interactive() and len(sites) > 20):
+        try:
+            from tqdm.auto import tqdm
+
+            iterator = tqdm(iterator, desc=f"{m.name} sites", unit="site")
+        except ImportError:
+            pass
+    n_cells = 0
+    for i in iterator:
+        row = sites.iloc[i]
+        key = (float(sx[i]), float(sy[i]))
+        if not inside[i]:
+            # no terrain: a site outside the area may still reach into it
+            geo = _outside_geometry(grid, key, radius_m)
+            if geo is None:
+                continue
+        else:
+            geo = geometry_cache.get(key)
+            if geo is None:
+                geo = SiteGeometry.build(grid, key[0], key[1], radius_m)
+                geometry_cache = {key: geo}  # sites are usually grouped by position: keep one
+        loss = geo.loss_db(m, freq_mhz=float(row["freq_mhz"]), h_tx_m=float(row["height_m"]),
+                           h_rx_m=float(rx_height_m), **params)
+        sig = np.empty(loss.shape, np.float64)
+        az = row.get("azimuth_deg")
+        sector = az is not None and np.isfinite(az)
+        K.received_power(loss, geo.dist_m, geo.azimuth_rad, geo.ground_m, geo.site_ground_m + float(row["height_m"]),
+                         float(rx_height_m), float(row["eirp_dbm"]), float(az) if sector else 0.0,
+                         float(row["beamwidth_deg"]) if sector else 0.0, 25.0,
+                         float(row["downtilt_deg"]) if sector else 0.0,
+                         float(row["vertical_beamwidth_deg"]) if sector else 0.0, 20.0,
+                         metric_offset_db(tech, float(row["bandwidth_mhz"])) if tech != "mixed" else 0.0, sig)
+        r0, c0, _, _ = geo.window
+        K.combine_best(sig, r0, c0, i, threshold, best, second, server, count)
+        n_cells += int(np.isfinite(sig).sum())
+    elapsed = time.perf_counter() - t_start
+    log.info("predicted %d sites, %d cell evaluations in %.2f s", len(sites), n_cells, elapsed)
+    meta = {
+        "model": m.name, "model_reference": m.reference, "model_params": {k: v for k, v in params.items()},
+        "radius_m": float(radius_m), "rx_height_m": float(rx_height_m), "technology": tech, "metric": metric,
+        "server_threshold_dbm": threshold, "terrain": terrain_meta, "n_sites": int(len(sites)),
+        "cell_evaluations": n_cells, "seconds": round(elapsed, 3),
+    }
+    return CoverageResult(best, server, second, count, grid.transform, grid.crs, sites, metric, tech, m.name, meta)
+
+
+def _outside_geometry(grid: Grid, key, radius_m) -> SiteGeometry | None:
+    """Geometry of a site outside a no-terrain grid whose radius still reaches it (or None)."""
+    xl, dx, yt, dy = grid.kernel_transform
+    rows, cols = grid.shape
+    # nearest grid point to the site, then the distance to it in the site frame
+    cx = min(max(key[0], xl), xl + cols * dx)
+    cy = min(max(key[1], yt + rows * dy), yt)
+    e, n = K.grid_to_local(cx, cy, key[0], key[1], grid.geographic, WGS84_A, WGS84_E2)
+    if math.hypot(e, n) > radius_m:
+        return None
+    geo = SiteGeometry.build(grid, key[0], key[1], radius_m, allow_outside=True)
+    return geo if geo.dist_m.size else None
+
+
+def _interactive() -> bool:
+    import sys
+
+    return hasattr(sys, "ps1") or "ipykernel" in sys.modules

@@ -1,0 +1,139 @@
+"""Per-site geometry, computed once and reused across models, frequencies and antenna heights.
+
+For one site and radius, :class:`SiteGeometry` holds
+
+* the window of the output grid that the radius covers, with each cell's horizontal distance (m),
+  azimuth and ground height;
+* on demand, the radial profiles: ``nrad`` radials at equal azimuth steps, sampled every ``step_m``
+  by bilinear interpolation of the terrain (``nrad`` is such that neighbouring radials are at most
+  ``step_m`` apart at the radius, and a multiple of 8 so that the radial set is symmetric under
+  mirroring and quarter turns).
+
+Radio physics runs afterwards on these arrays (:meth:`SiteGeometry.loss_db`): a profile model gives
+the excess loss over free space at every radial sample; each cell takes it from its nearest radial,
+linearly in distance, and adds free-space loss over its own 3-D distance. This is the pycraf idea:
+terrain geometry is frequency-independent, so a second frequency or height reuses it.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from . import _sweep_kernels as K
+from .errors import InputError, TerrainExtentError
+from .propagation import DistanceModel, ProfileModel, get_model
+from .terrain import WGS84_A, WGS84_E2
+
+
+@dataclass
+class Grid:
+    """The output grid: shape, north-up transform, CRS, and ground heights (zeros without terrain)."""
+
+    elevation_m: np.ndarray
+    transform: object
+    crs: object
+    geographic: bool
+
+    @property
+    def shape(self):
+        return self.elevation_m.shape
+
+    @property
+    def kernel_transform(self):
+        t = self.transform
+        return float(t.c), float(t.a), float(t.f), float(t.e)
+
+    def cell_size_m(self, lat_deg: float | None = None) -> tuple[float, float]:
+        t = self.transform
+        if not self.geographic:
+            return abs(t.a), abs(t.e)
+        lat = math.radians(lat_deg if lat_deg is not None else t.f + t.e * self.shape[0] / 2)
+        w = math.sqrt(1.0 - WGS84_E2 * math.sin(lat) ** 2)
+        m = WGS84_A * (1.0 - WGS84_E2) / w ** 3
+        n = WGS84_A / w
+        return math.radians(t.a) * n * math.cos(lat), math.radians(-t.e) * m
+
+
+@dataclass
+class SiteGeometry:
+    """Terrain geometry of one site position: cell window and (lazily) radial profiles."""
+
+    grid: Grid
+    x: float  # site position in grid CRS (lon/lat degrees when geographic)
+    y: float
+    radius_m: float
+    window: tuple[int, int, int, int]  # r0, c0, rows, cols
+    dist_m: np.ndarray
+    azimuth_rad: np.ndarray
+    ground_m: np.ndarray
+    site_ground_m: float
+    step_m: float
+    nrad: int
+    _profiles: tuple[np.ndarray, np.ndarray] | None = field(default=None, repr=False)
+
+    @classmethod
+    def build(cls, grid: Grid, x: float, y: float, radius_m: float, step_m: float | None = None,
+              allow_outside: bool = False) -> "SiteGeometry":
+        """Geometry of a site at grid coordinates (x, y).
+
+        ``allow_outside`` accepts a site off the grid (smooth-earth runs, where a site outside the
+        area still covers part of it); such a site has no profiles.
+        """
+        if not radius_m > 0:
+            raise InputError(f"radius_m must be positive, got {radius_m}")
+        rows, cols = grid.shape
+        xl, dx, yt, dy = grid.kernel_transform
+        col_f = (x - xl) / dx - 0.5
+        row_f = (y - yt) / dy - 0.5
+        inside = -0.5 <= row_f <= rows - 0.5 and -0.5 <= col_f <= cols - 0.5
+        if not inside and not allow_outside:
+            raise TerrainExtentError(f"site at ({x}, {y}) is outside the grid")
+        ew, ns = grid.cell_size_m(y if grid.geographic else None)
+        half_c = int(math.ceil(radius_m / ew)) + 1
+        half_r = int(math.ceil(radius_m / ns)) + 1
+        ci, ri = int(round(col_f)), int(round(row_f))
+        r0, r1 = max(ri - half_r, 0), min(ri + half_r + 1, rows)
+        c0, c1 = max(ci - half_c, 0), min(ci + half_c + 1, cols)
+        h, w = max(r1 - r0, 0), max(c1 - c0, 0)
+        dist = np.empty((h, w))
+        az = np.empty((h, w))
+        z = np.empty((h, w))
+        K.cell_geometry(grid.elevation_m, xl, dx, yt, dy, r0, c0, float(x), float(y), grid.geographic,
+                        WGS84_A, WGS84_E2, float(radius_m), dist, az, z)
+        site_z = float(K.bilinear(grid.elevation_m, row_f, col_f)) if inside else 0.0
+        step = float(step_m) if step_m else min(ew, ns)
+        nrad = int(math.ceil(2.0 * math.pi * radius_m / step / 8.0)) * 8
+        return cls(grid, float(x), float(y), float(radius_m), (r0, c0, h, w), dist, az, z, site_z, step, nrad)
+
+    @property
+    def profiles(self) -> tuple[np.ndarray, np.ndarray]:
+        """(z2d, nvalid): ground height of each radial sample and the valid length of each radial."""
+        if self._profiles is None:
+            nsamp = int(math.ceil(self.radius_m / self.step_m)) + 2
+            z2d = np.empty((self.nrad, nsamp))
+            nvalid = np.empty(self.nrad, dtype=np.int64)
+            xl, dx, yt, dy = self.grid.kernel_transform
+            K.radial_profiles(self.grid.elevation_m, xl, dx, yt, dy, self.x, self.y, self.grid.geographic,
+                              WGS84_A, WGS84_E2, self.step_m, z2d, nvalid)
+            self._profiles = (z2d, nvalid)
+        return self._profiles
+
+    def loss_db(self, model, *, freq_mhz: float, h_tx_m: float, h_rx_m: float, **params) -> np.ndarray:
+        """Basic transmission loss (dB) on the window; NaN outside the radius."""
+        m = get_model(model)
+        if isinstance(m, DistanceModel):
+            return m.loss_db(self.dist_m, freq_mhz=freq_mhz, h_tx_m=h_tx_m, h_rx_m=h_rx_m, **params)
+        if not isinstance(m, ProfileModel):
+            raise InputError(f"model {m.name!r} is neither a distance nor a profile model")
+        z2d, nvalid = self.profiles
+        excess = m.radial_excess_db(z2d, nvalid, self.step_m, freq_mhz=freq_mhz, h_tx_m=h_tx_m, h_rx_m=h_rx_m,
+                                    **params)
+        cell_excess = np.empty_like(self.dist_m)
+        K.radials_to_cells(excess, nvalid, self.step_m, self.dist_m, self.azimuth_rad, cell_excess)
+        loss = np.empty_like(self.dist_m)
+        K.free_space_plus(cell_excess, self.dist_m, self.ground_m, self.site_ground_m + h_tx_m, float(h_rx_m),
+                          float(freq_mhz), loss)
+        return loss
