@@ -70,38 +70,44 @@ def grid_to_local_many(x, y, sx, sy, geographic, a, e2, oute, outn):
 
 
 @njit(cache=True, inline="always")
-def bilinear(z, row, col):
-    """Bilinear value at fractional (row, col) (cell centres at integers), clamped to the edges."""
+def bilinear_off(z, row, col, row_off, col_off):
+    """Bilinear value at full-grid fractional (row, col) of a window whose [0, 0] is [row_off, col_off].
+
+    The interpolation weights come from the full-grid coordinates, so a window gives the same bits
+    as the whole grid; outside the window the nearest edge value is used.
+    """
     nr, nc = z.shape
-    if row < 0.0:
-        row = 0.0
-    if col < 0.0:
-        col = 0.0
-    if row > nr - 1:
-        row = nr - 1.0
-    if col > nc - 1:
-        col = nc - 1.0
-    r0 = int(row)
-    c0 = int(col)
-    if r0 >= nr - 1:
-        r0 = nr - 2 if nr > 1 else 0
-    if c0 >= nc - 1:
-        c0 = nc - 2 if nc > 1 else 0
+    rmax = row_off + nr - 1
+    cmax = col_off + nc - 1
+    if row < row_off:
+        row = float(row_off)
+    if col < col_off:
+        col = float(col_off)
+    if row > rmax:
+        row = float(rmax)
+    if col > cmax:
+        col = float(cmax)
+    r0 = int(math.floor(row))
+    c0 = int(math.floor(col))
     fr = row - r0
     fc = col - c0
-    r1 = min(r0 + 1, nr - 1)
-    c1 = min(c0 + 1, nc - 1)
-    top = z[r0, c0] * (1.0 - fc) + z[r0, c1] * fc
-    bot = z[r1, c0] * (1.0 - fc) + z[r1, c1] * fc
+    i0 = r0 - row_off
+    j0 = c0 - col_off
+    i1 = min(i0 + 1, nr - 1)
+    j1 = min(j0 + 1, nc - 1)
+    top = z[i0, j0] * (1.0 - fc) + z[i0, j1] * fc
+    bot = z[i1, j0] * (1.0 - fc) + z[i1, j1] * fc
     return top * (1.0 - fr) + bot * fr
 
 
 @njit(cache=True, parallel=True)
-def radial_profiles(elev, x_left, dx, y_top, dy, sx, sy, geographic, a, e2, ds, z2d, nvalid):
+def radial_profiles(elev, row_off, col_off, x_left, dx, y_top, dy, sx, sy, geographic, a, e2, ds, z2d, nvalid):
     """Fill ``z2d[j, k]`` with the bilinear ground height at distance k*ds on azimuth 2*pi*j/nrad.
 
-    ``nvalid[j]`` is the number of leading samples that lie on the grid (a radial stops at the grid
-    edge: every later sample is NaN).
+    ``elev`` is a window of a larger grid whose transform is given; its cell [0, 0] is the grid's
+    cell [row_off, col_off]. Working in the full grid's indices keeps every value bit-identical
+    whatever window is used (tiled runs). ``nvalid[j]`` is the number of leading samples that lie on
+    the window (a radial stops at its edge: every later sample is NaN).
     """
     nrad, nsamp = z2d.shape
     nr, nc = elev.shape
@@ -115,20 +121,21 @@ def radial_profiles(elev, x_left, dx, y_top, dy, sx, sy, geographic, a, e2, ds, 
             x, y = local_to_grid(s * sa, s * ca, sx, sy, geographic, a, e2)
             col = (x - x_left) / dx - 0.5
             row = (y - y_top) / dy - 0.5
-            if row < -0.5 or col < -0.5 or row > nr - 0.5 or col > nc - 0.5:
+            if row < row_off - 0.5 or col < col_off - 0.5 or row > row_off + nr - 0.5 or col > col_off + nc - 0.5:
                 nv = k
                 break
-            z2d[j, k] = bilinear(elev, row, col)
+            z2d[j, k] = bilinear_off(elev, row, col, row_off, col_off)
         nvalid[j] = nv
         for k in range(nv, nsamp):
             z2d[j, k] = np.nan
 
 
 @njit(cache=True, parallel=True)
-def cell_geometry(elev, x_left, dx, y_top, dy, r0, c0, sx, sy, geographic, a, e2, radius_m,
+def cell_geometry(elev, row_off, col_off, x_left, dx, y_top, dy, r0, c0, sx, sy, geographic, a, e2, radius_m,
                   dist_out, az_out, z_out):
     """Horizontal distance (m), azimuth (rad, clockwise from north) and ground height of each cell of
-    the window starting at (r0, c0); NaN distance outside the radius."""
+    the block starting at full-grid cell (r0, c0); NaN distance outside the radius. ``elev`` is a
+    window whose [0, 0] is full-grid cell [row_off, col_off]."""
     h, w = dist_out.shape
     for r in prange(h):
         y = y_top + (r0 + r + 0.5) * dy
@@ -136,7 +143,7 @@ def cell_geometry(elev, x_left, dx, y_top, dy, r0, c0, sx, sy, geographic, a, e2
             x = x_left + (c0 + c + 0.5) * dx
             e, n = grid_to_local(x, y, sx, sy, geographic, a, e2)
             d = math.sqrt(e * e + n * n)
-            z_out[r, c] = elev[r0 + r, c0 + c]
+            z_out[r, c] = elev[r0 + r - row_off, c0 + c - col_off]
             if d > radius_m:
                 dist_out[r, c] = np.nan
                 az_out[r, c] = np.nan

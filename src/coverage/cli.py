@@ -2,6 +2,9 @@
 
     blankspot predict --terrain DEM.tif --sites towers.csv --out coverage.tif
     blankspot models
+
+Further sub-commands live in their own modules (``cli_*.py``), each with ``add_parser(subparsers)``
+and ``run(args) -> int``, listed in :data:`COMMAND_MODULES`.
 """
 
 from __future__ import annotations
@@ -62,7 +65,19 @@ def build_parser() -> argparse.ArgumentParser:
     pr.add_argument("--no-progress", action="store_true", help="no progress bar")
 
     sub.add_parser("models", help="list the propagation models with their references and validity")
+    for mod in _command_modules():
+        mod.add_parser(sub)
     return p
+
+
+#: Modules (relative to this package) that add sub-commands: ``add_parser(subparsers)``, ``run(args)``.
+COMMAND_MODULES: list[str] = []
+
+
+def _command_modules():
+    import importlib
+
+    return [importlib.import_module(f".{name}", __package__) for name in COMMAND_MODULES]
 
 
 def _cmd_predict(a) -> int:
@@ -109,6 +124,9 @@ def main(argv=None) -> int:
             return _cmd_predict(a)
         if a.command == "models":
             return _cmd_models(a)
+        for mod in _command_modules():
+            if a.command in getattr(mod, "COMMANDS", ()):
+                return mod.run(a)
     except (CoverageError, FileNotFoundError) as exc:
         print(f"blankspot: error: {exc}", file=sys.stderr)
         return 2

@@ -227,7 +227,7 @@ def predict(terrain: Terrain | None, sites, model: str = "p526", radius_m: float
                          float(row["vertical_beamwidth_deg"]) if sector else 0.0, 20.0,
                          metric_offset_db(tech, float(row["bandwidth_mhz"])) if tech != "mixed" else 0.0, sig)
         r0, c0, _, _ = geo.window
-        K.combine_best(sig, r0, c0, i, threshold, best, second, server, count)
+        K.combine_best(sig, r0 - grid.row_off, c0 - grid.col_off, i, threshold, best, second, server, count)
         n_cells += int(np.isfinite(sig).sum())
     elapsed = time.perf_counter() - t_start
     log.info("predicted %d sites, %d cell evaluations in %.2f s", len(sites), n_cells, elapsed)

@@ -30,12 +30,19 @@ from .terrain import WGS84_A, WGS84_E2
 
 @dataclass
 class Grid:
-    """The output grid: shape, north-up transform, CRS, and ground heights (zeros without terrain)."""
+    """A window of the output grid: ground heights (zeros without terrain), the *full* grid's north-up
+    transform and CRS, and the window's offset in the full grid.
+
+    Cell ``[i, j]`` of ``elevation_m`` is full-grid cell ``[i + row_off, j + col_off]``. Kernels work in
+    full-grid indices, so any window (a tile plus its margin) gives bit-identical values.
+    """
 
     elevation_m: np.ndarray
     transform: object
     crs: object
     geographic: bool
+    row_off: int = 0
+    col_off: int = 0
 
     @property
     def shape(self):
@@ -65,7 +72,7 @@ class SiteGeometry:
     x: float  # site position in grid CRS (lon/lat degrees when geographic)
     y: float
     radius_m: float
-    window: tuple[int, int, int, int]  # r0, c0, rows, cols
+    window: tuple[int, int, int, int]  # r0, c0 (full-grid indices), rows, cols
     dist_m: np.ndarray
     azimuth_rad: np.ndarray
     ground_m: np.ndarray
@@ -85,25 +92,26 @@ class SiteGeometry:
         if not radius_m > 0:
             raise InputError(f"radius_m must be positive, got {radius_m}")
         rows, cols = grid.shape
+        ro, co = grid.row_off, grid.col_off
         xl, dx, yt, dy = grid.kernel_transform
         col_f = (x - xl) / dx - 0.5
         row_f = (y - yt) / dy - 0.5
-        inside = -0.5 <= row_f <= rows - 0.5 and -0.5 <= col_f <= cols - 0.5
+        inside = ro - 0.5 <= row_f <= ro + rows - 0.5 and co - 0.5 <= col_f <= co + cols - 0.5
         if not inside and not allow_outside:
             raise TerrainExtentError(f"site at ({x}, {y}) is outside the grid")
         ew, ns = grid.cell_size_m(y if grid.geographic else None)
         half_c = int(math.ceil(radius_m / ew)) + 1
         half_r = int(math.ceil(radius_m / ns)) + 1
         ci, ri = int(round(col_f)), int(round(row_f))
-        r0, r1 = max(ri - half_r, 0), min(ri + half_r + 1, rows)
-        c0, c1 = max(ci - half_c, 0), min(ci + half_c + 1, cols)
+        r0, r1 = max(ri - half_r, ro), min(ri + half_r + 1, ro + rows)
+        c0, c1 = max(ci - half_c, co), min(ci + half_c + 1, co + cols)
         h, w = max(r1 - r0, 0), max(c1 - c0, 0)
         dist = np.empty((h, w))
         az = np.empty((h, w))
         z = np.empty((h, w))
-        K.cell_geometry(grid.elevation_m, xl, dx, yt, dy, r0, c0, float(x), float(y), grid.geographic,
+        K.cell_geometry(grid.elevation_m, ro, co, xl, dx, yt, dy, r0, c0, float(x), float(y), grid.geographic,
                         WGS84_A, WGS84_E2, float(radius_m), dist, az, z)
-        site_z = float(K.bilinear(grid.elevation_m, row_f, col_f)) if inside else 0.0
+        site_z = float(K.bilinear_off(grid.elevation_m, row_f, col_f, ro, co)) if inside else 0.0
         step = float(step_m) if step_m else min(ew, ns)
         nrad = int(math.ceil(2.0 * math.pi * radius_m / step / 8.0)) * 8
         return cls(grid, float(x), float(y), float(radius_m), (r0, c0, h, w), dist, az, z, site_z, step, nrad)
@@ -116,7 +124,8 @@ class SiteGeometry:
             z2d = np.empty((self.nrad, nsamp))
             nvalid = np.empty(self.nrad, dtype=np.int64)
             xl, dx, yt, dy = self.grid.kernel_transform
-            K.radial_profiles(self.grid.elevation_m, xl, dx, yt, dy, self.x, self.y, self.grid.geographic,
+            K.radial_profiles(self.grid.elevation_m, self.grid.row_off, self.grid.col_off, xl, dx, yt, dy,
+                              self.x, self.y, self.grid.geographic,
                               WGS84_A, WGS84_E2, self.step_m, z2d, nvalid)
             self._profiles = (z2d, nvalid)
         return self._profiles
