@@ -1,0 +1,876 @@
+"""Maps and charts of coverage results, with no plotting code required of the user.
+
+Every function draws with matplotlib and returns what it drew on (an ``Axes``, or a ``Figure`` for
+multi-panel charts), so a notebook shows it and a script saves it with ``ax.figure.savefig(...)``:
+
+* :func:`plot_coverage` — signal (in the technology's metric, classed) or best-server map over a
+  hillshade, sites with their sector azimuths, villages coloured by status, scale bar, north arrow;
+* :func:`plot_profile` — a path profile between a site and a point: terrain on the k-factor earth,
+  line of sight, first Fresnel zone, the obstacles the terrain model used (Bullington point,
+  dominant edge) and the predicted losses; its geometry is :func:`profile_geometry`, a pure function;
+* :func:`plot_indicator` — village status per kabupaten (or kecamatan) as bar charts.
+
+Signal classes (:func:`signal_classes`) start at the technology's usable level
+(:data:`coverage.thresholds.USABLE_DBM`); the class edges above it are the drive-test classes in
+common planning use (4G RSRP: -80 excellent, -80..-90 good, -90..-100 fair, below poor). Cells
+below the usable level are left uncoloured: the hillshade shows through where there is no service.
+
+matplotlib is an optional dependency (``pip install "blankspot-coverage[plot]"``).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+
+from .errors import InputError
+from .thresholds import USABLE_DBM
+
+__all__ = [
+    "plot_coverage", "plot_profile", "plot_indicator", "profile_geometry", "ProfileGeometry",
+    "signal_classes", "SignalClasses", "STATUS_COLORS", "hillshade", "colorize", "metric_label",
+]
+
+EARTH_RADIUS_M = 6_371_000.0
+C_M_PER_US = 299.792458  # speed of light, m per microsecond: lambda (m) = C / f (MHz)
+
+#: Colours of village statuses (blue covered, orange partial, red blankspot; grey when unknown).
+STATUS_COLORS: dict[str, str] = {"covered": "#2166ac", "partial": "#ff7f00", "blankspot": "#e31a1c",
+                                 "unknown": "#7f7f7f"}
+STATUS_ORDER = ("covered", "partial", "blankspot")
+
+_METRIC_LABELS = {"rsrp_dbm": "RSRP", "rscp_dbm": "RSCP", "rxlev_dbm": "RxLev", "ss_rsrp_dbm": "SS-RSRP",
+                  "rx_power_dbm": "received power"}
+
+# Class edges above the usable level (dBm, the technology's metric), weakest first, and their names.
+# 4G/5G: the RSRP classes in common use (>= -80 excellent, -80..-90 good, -90..-100 fair, below poor);
+# 3G RSCP and 2G RxLev: the usual drive-test classes. All are defaults for display, not regulation.
+_CLASS_EDGES = {
+    "4g": (-100.0, -90.0, -80.0), "5g": (-100.0, -90.0, -80.0), "3g": (-95.0, -85.0, -75.0),
+    "2g": (-95.0, -85.0, -70.0), "mixed": (-90.0, -80.0, -70.0),
+}
+_CLASS_NAMES = ("poor", "fair", "good", "excellent")
+_CLASS_COLORS = ("#ffffb2", "#c2e699", "#78c679", "#238443")  # YlGn: brighter = weaker
+
+
+def _mpl():
+    try:
+        import matplotlib  # noqa: F401
+        import matplotlib.pyplot as plt
+    except ImportError as exc:  # pragma: no cover - depends on the environment
+        raise ImportError("coverage.plot needs matplotlib: pip install 'blankspot-coverage[plot]'") from exc
+    return plt
+
+
+# --------------------------------------------------------------------------------------------- classes
+@dataclass(frozen=True)
+class SignalClasses:
+    """Display classes of a signal metric: ``bounds`` (dBm, ascending, first = usable level)."""
+
+    technology: str
+    metric: str
+    bounds: tuple[float, ...]
+    names: tuple[str, ...]
+    colors: tuple[str, ...]
+
+    @property
+    def usable_dbm(self) -> float:
+        return self.bounds[0]
+
+    def labels(self) -> list[str]:
+        """One label per class, e.g. ``"good  -90 … -80"``."""
+        out = []
+        for i, name in enumerate(self.names):
+            lo, hi = self.bounds[i], self.bounds[i + 1]
+            out.append(f"{name}  ≥ {lo:g}" if i == len(self.names) - 1 else f"{name}  {lo:g} … {hi:g}")
+        return out
+
+    def classify(self, values) -> np.ndarray:
+        """Class index of each value: -1 below the usable level or NaN, else 0..len(names)-1."""
+        v = np.asarray(values, dtype=float)
+        idx = np.searchsorted(np.asarray(self.bounds[1:-1]), v, side="right")
+        idx = np.where(np.isfinite(v) & (v >= self.bounds[0]), idx, -1)
+        return idx
+
+
+def metric_label(metric: str) -> str:
+    """``"rsrp_dbm"`` -> ``"RSRP (dBm)"``."""
+    return f"{_METRIC_LABELS.get(metric, metric.replace('_dbm', ''))} (dBm)"
+
+
+def signal_classes(technology: str = "4g", metric: str | None = None, usable_dbm: float | None = None,
+                   top_dbm: float = -30.0) -> SignalClasses:
+    """Display classes for ``technology``: usable level, then the class edges in common use.
+
+    ``usable_dbm`` defaults to :data:`coverage.thresholds.USABLE_DBM`; edges at or below it are dropped.
+    """
+    tech = str(technology).lower()
+    if tech not in _CLASS_EDGES:
+        raise InputError(f"technology must be one of {sorted(_CLASS_EDGES)}, got {technology!r}")
+    usable = float(USABLE_DBM[tech] if usable_dbm is None else usable_dbm)
+    edges = [e for e in _CLASS_EDGES[tech] if e > usable]
+    names = _CLASS_NAMES[len(_CLASS_NAMES) - len(edges) - 1:]
+    colors = _CLASS_COLORS[len(_CLASS_COLORS) - len(edges) - 1:]
+    top = max(float(top_dbm), (edges[-1] if edges else usable) + 10.0)
+    if metric is None:
+        metric = {"4g": "rsrp_dbm", "5g": "ss_rsrp_dbm", "3g": "rscp_dbm", "2g": "rxlev_dbm"}.get(tech, "rx_power_dbm")
+    return SignalClasses(tech, metric, tuple([usable] + edges + [top]), tuple(names), tuple(colors))
+
+
+def _classes_for(result, usable_dbm=None) -> SignalClasses:
+    usable = usable_dbm
+    if usable is None:
+        usable = (getattr(result, "metadata", None) or {}).get("server_threshold_dbm")
+    tech = str(getattr(result, "technology", "4g") or "4g").lower()
+    if tech not in _CLASS_EDGES:
+        tech = "mixed"
+    return signal_classes(tech, getattr(result, "metric", None), usable)
+
+
+def colorize(values: np.ndarray, classes: SignalClasses, alpha: float = 0.75) -> np.ndarray:
+    """RGBA uint8 image of a signal grid in ``classes`` (transparent below the usable level or NaN)."""
+    from matplotlib.colors import to_rgba
+
+    idx = classes.classify(values)
+    lut = np.zeros((len(classes.colors) + 1, 4), dtype=float)
+    for i, c in enumerate(classes.colors):
+        lut[i + 1] = to_rgba(c, alpha)
+    return np.round(lut[idx + 1] * 255).astype(np.uint8)
+
+
+# --------------------------------------------------------------------------------------------- geometry helpers
+def _to_crs(crs, lon, lat):
+    from pyproj import CRS, Transformer
+
+    crs = CRS.from_user_input(crs)
+    lon = np.asarray(lon, dtype=float)
+    lat = np.asarray(lat, dtype=float)
+    if crs.is_geographic:
+        return lon, lat
+    return Transformer.from_crs("EPSG:4326", crs, always_xy=True).transform(lon, lat)
+
+
+def _metres_per_unit(crs, lat_deg: float) -> tuple[float, float]:
+    """Metres per CRS unit along x and y near latitude ``lat_deg``."""
+    from pyproj import CRS
+
+    crs = CRS.from_user_input(crs)
+    if crs.is_geographic:
+        return 111_320.0 * math.cos(math.radians(lat_deg)), 110_574.0
+    unit = crs.axis_info[0].unit_conversion_factor if crs.axis_info else 1.0
+    return unit, unit
+
+
+def _centre_lat(transform, shape, crs) -> float:
+    from pyproj import CRS, Transformer
+
+    rows, cols = shape
+    x = transform.c + transform.a * cols / 2
+    y = transform.f + transform.e * rows / 2
+    crs = CRS.from_user_input(crs)
+    if crs.is_geographic:
+        return float(y)
+    return float(Transformer.from_crs(crs, "EPSG:4326", always_xy=True).transform(x, y)[1])
+
+
+def _terrain_on_grid(terrain, transform, shape, crs) -> np.ndarray:
+    """Terrain elevations resampled (bilinear) onto a grid; the terrain's own array when it matches."""
+    from pyproj import CRS
+
+    if (tuple(terrain.shape) == tuple(shape) and CRS.from_user_input(terrain.crs) == CRS.from_user_input(crs)
+            and np.allclose(tuple(terrain.transform)[:6], tuple(transform)[:6])):
+        return terrain.elevation_m
+    import rasterio.warp
+    from rasterio.enums import Resampling
+
+    out = np.full(shape, np.nan, dtype=np.float32)
+    rasterio.warp.reproject(terrain.elevation_m, out, src_transform=terrain.transform,
+                            src_crs=CRS.from_user_input(terrain.crs).to_wkt(), dst_transform=transform,
+                            dst_crs=CRS.from_user_input(crs).to_wkt(), dst_nodata=np.nan,
+                            resampling=Resampling.bilinear)
+    return out
+
+
+def hillshade(elevation_m: np.ndarray, cell_size_m: tuple[float, float] = (1.0, 1.0), *,
+              vert_exag: float = 2.0, azdeg: float = 315.0, altdeg: float = 45.0) -> np.ndarray:
+    """Hillshade (0..1) of an elevation grid lit from the north-west (matplotlib ``LightSource``)."""
+    from matplotlib.colors import LightSource
+
+    z = np.asarray(elevation_m, dtype=float)
+    nan = ~np.isfinite(z)
+    if nan.all():
+        return np.full(z.shape, np.nan)
+    z = np.where(nan, np.nanmean(z), z)
+    hs = LightSource(azdeg=azdeg, altdeg=altdeg).hillshade(z, vert_exag=vert_exag, dx=cell_size_m[0],
+                                                          dy=cell_size_m[1])
+    hs[nan] = np.nan
+    return hs
+
+
+def _nice_length(target_m: float) -> float:
+    if target_m <= 0:
+        return 1.0
+    p = 10 ** math.floor(math.log10(target_m))
+    for m in (5, 2, 1):
+        if m * p <= target_m:
+            return m * p
+    return p
+
+
+def add_scale_bar(ax, metres_per_unit: float, *, loc: str = "lower left", fraction: float = 0.2):
+    """A scale bar of a round length (about ``fraction`` of the map width)."""
+    from mpl_toolkits.axes_grid1.anchored_artists import AnchoredSizeBar
+    import matplotlib.font_manager as fm
+
+    x0, x1 = ax.get_xlim()
+    length_m = _nice_length(abs(x1 - x0) * metres_per_unit * fraction)
+    label = f"{length_m / 1000:g} km" if length_m >= 1000 else f"{length_m:g} m"
+    y0, y1 = ax.get_ylim()
+    bar = AnchoredSizeBar(ax.transData, length_m / metres_per_unit, label, loc, pad=0.4, sep=4, borderpad=0.6,
+                          frameon=True, size_vertical=abs(y1 - y0) * 0.008, color="black",
+                          fontproperties=fm.FontProperties(size=9))
+    bar.patch.set_alpha(0.8)
+    bar.set_gid("scale_bar")
+    ax.add_artist(bar)
+    return bar
+
+
+def add_north_arrow(ax, *, xy=(0.95, 0.95), length: float = 0.09):
+    """A north arrow in the upper right corner (axes fraction)."""
+    x, y = xy
+    ann = ax.annotate("N", xy=(x, y), xytext=(x, y - length), xycoords="axes fraction",
+                      ha="center", va="center", fontsize=11, fontweight="bold",
+                      arrowprops=dict(facecolor="black", edgecolor="white", width=4, headwidth=11, headlength=9),
+                      bbox=dict(boxstyle="circle,pad=0.15", fc="white", ec="none", alpha=0.7))
+    ann.set_gid("north_arrow")
+    return ann
+
+
+def _sector_polygon(x, y, azimuth_deg, beamwidth_deg, radius_m, m_per_x, m_per_y, n=24):
+    """Wedge of a sector antenna (azimuth clockwise from north) as map-coordinate vertices."""
+    half = min(float(beamwidth_deg), 359.0) / 2.0
+    ang = np.radians(np.linspace(azimuth_deg - half, azimuth_deg + half, n))
+    px = x + radius_m * np.sin(ang) / m_per_x
+    py = y + radius_m * np.cos(ang) / m_per_y
+    return np.column_stack([np.r_[x, px, x], np.r_[y, py, y]])
+
+
+# --------------------------------------------------------------------------------------------- map layers
+def _draw_sites(ax, sites, crs, m_per, wedge_m, *, labels=True, color="black", server_colors=None):
+    from matplotlib.patches import Polygon
+
+    if sites is None or len(sites) == 0 or not {"lon", "lat"} <= set(sites.columns):
+        return
+    x, y = _to_crs(crs, sites["lon"].to_numpy(float), sites["lat"].to_numpy(float))
+    x = np.atleast_1d(x)
+    y = np.atleast_1d(y)
+    az = sites["azimuth_deg"].to_numpy(float) if "azimuth_deg" in sites else np.full(len(sites), np.nan)
+    bw = sites["beamwidth_deg"].to_numpy(float) if "beamwidth_deg" in sites else np.full(len(sites), np.nan)
+    bw = np.where(np.isfinite(bw), bw, 65.0)
+    for i in range(len(sites)):
+        if np.isfinite(az[i]):
+            fc = server_colors[i] if server_colors is not None else "white"
+            poly = Polygon(_sector_polygon(x[i], y[i], az[i], bw[i], wedge_m, *m_per), closed=True, fc=fc,
+                           ec=color, lw=1.0, alpha=0.9, zorder=6, gid="sector")
+            ax.add_patch(poly)
+    sector = np.isfinite(az)
+    ax.scatter(x[~sector], y[~sector], marker="^", s=70, c="white", edgecolors=color, linewidths=1.3, zorder=7,
+               label="site (omni)", gid="sites_omni")
+    if sector.any():
+        ax.scatter(x[sector], y[sector], marker="o", s=18, c=color, zorder=7, label="site (sector wedge)",
+                   gid="sites_sector")
+    if labels and "site_id" in sites and len(sites) <= 40:
+        seen = set()
+        for i, sid in enumerate(sites["site_id"].astype(str)):
+            key = (round(float(x[i]), 3), round(float(y[i]), 3))
+            if key in seen:  # co-located sectors: one label
+                continue
+            seen.add(key)
+            ax.annotate(sid, (x[i], y[i]), xytext=(5, -11), textcoords="offset points", fontsize=7.5, zorder=8,
+                        bbox=dict(boxstyle="round,pad=0.15", fc="white", ec="none", alpha=0.75))
+
+
+def _village_status(villages) -> np.ndarray:
+    if "status" in villages:
+        return villages["status"].astype(str).str.lower().to_numpy()
+    return np.full(len(villages), "unknown", dtype=object)
+
+
+def _draw_villages(ax, villages, crs, *, labels=False, max_labels=60):
+    from matplotlib.lines import Line2D
+
+    if villages is None or len(villages) == 0:
+        return []
+    import geopandas as gpd
+
+    v = villages if isinstance(villages, gpd.GeoDataFrame) else gpd.GeoDataFrame(villages)
+    if v.crs is None:
+        v = v.set_crs("EPSG:4326")
+    v = v.to_crs(crs)
+    status = _village_status(v)
+    geoms = v.geometry
+    polys = geoms.geom_type.isin(["Polygon", "MultiPolygon"]).to_numpy()
+    handles = []
+    present = [s for s in (*STATUS_ORDER, "unknown") if (status == s).any()]
+    other = ~np.isin(status, list(STATUS_COLORS))
+    status = np.where(other, "unknown", status)
+    styles = {"covered": dict(lw=0.9, hatch=None), "partial": dict(lw=1.6, hatch=".."),
+              "blankspot": dict(lw=2.0, hatch="///"), "unknown": dict(lw=0.6, hatch=None)}
+    for s in present or ["unknown"]:
+        sel = status == s
+        if not sel.any():
+            continue
+        col = STATUS_COLORS[s]
+        st = styles[s]
+        if (sel & polys).any():
+            v[sel & polys].plot(ax=ax, facecolor="none", edgecolor=col, linewidth=st["lw"], hatch=st["hatch"],
+                                zorder=4)
+        pts = geoms[sel].representative_point()
+        ax.scatter(pts.x, pts.y, s=24, c=col, edgecolors="black", linewidths=0.5, zorder=5, gid=f"villages_{s}")
+        n = int(sel.sum())
+        label = f"{s} ({n} village{'s' if n != 1 else ''})" if s != "unknown" else f"village ({n})"
+        handles.append(Line2D([], [], marker="o", ls="-", lw=st["lw"], color=col, mfc=col, mec="black", ms=6,
+                              label=label))
+    if labels:
+        name_col = next((c for c in ("nama", "name", "NAMA") if c in v), None)
+        if name_col is not None and len(v) <= max_labels:
+            pts = geoms.representative_point()
+            for px, py, nm in zip(pts.x, pts.y, v[name_col].astype(str)):
+                ax.annotate(nm, (px, py), xytext=(4, 3), textcoords="offset points", fontsize=6.5, zorder=8,
+                            color="#222222")
+    return handles
+
+
+def plot_coverage(result, terrain=None, villages=None, ax=None, *, kind: str = "signal", sites: bool | Any = True,
+                  usable_dbm: float | None = None, alpha: float = 0.75, site_labels: bool = True,
+                  village_labels: bool = False, scale_bar: bool = True, north_arrow: bool = True,
+                  vert_exag: float = 2.0, wedge_m: float | None = None, title: str | None = None,
+                  figsize=(9, 8), legend: bool = True):
+    """Coverage map: signal classes (``kind="signal"``) or best server (``kind="server"``) over a hillshade.
+
+    Parameters
+    ----------
+    result : CoverageResult
+    terrain : Terrain, optional
+        Drawn as a hillshade under the coverage (resampled onto the result's grid).
+    villages : GeoDataFrame, optional
+        Village polygons or points; coloured by a ``status`` column (covered / partial / blankspot, e.g.
+        from :func:`coverage.assess_villages`) when present, else drawn as grey outlines.
+    ax : matplotlib Axes, optional
+    kind : {"signal", "server"}
+        ``"signal"``: ``best_dbm`` in the technology's metric, in the classes of :func:`signal_classes`;
+        ``"server"``: one colour per serving site where the signal is usable.
+    sites : bool or DataFrame
+        Draw the result's sites (omni sites as triangles, sectors as wedges toward their azimuth), or
+        these sites instead.
+    usable_dbm : float, optional
+        Usable level (default: the result's ``server_threshold_dbm``, else the technology's default).
+    alpha : float
+        Opacity of the coverage layer.
+    wedge_m : float, optional
+        Radius of the sector wedges in metres (default 6 % of the map width).
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    plt = _mpl()
+    from matplotlib.colors import BoundaryNorm, ListedColormap
+    from matplotlib.patches import Patch
+
+    if kind not in ("signal", "server"):
+        raise InputError(f"kind must be 'signal' or 'server', got {kind!r}")
+    if ax is None:
+        _, ax = plt.subplots(figsize=figsize, layout="constrained")
+    left, right, bottom, top = result.extent
+    extent = (left, right, bottom, top)
+    lat0 = _centre_lat(result.transform, result.shape, result.crs)
+    m_per = _metres_per_unit(result.crs, lat0)
+    cell_m = (abs(result.transform.a) * m_per[0], abs(result.transform.e) * m_per[1])
+
+    if terrain is not None:
+        z = _terrain_on_grid(terrain, result.transform, result.shape, result.crs)
+        hs = hillshade(z, cell_m, vert_exag=vert_exag)
+        ax.imshow(hs, extent=extent, cmap="gray", vmin=0, vmax=1, interpolation="bilinear", zorder=1,
+                  gid="hillshade")
+    else:
+        ax.set_facecolor("#f2f2f2")
+
+    classes = _classes_for(result, usable_dbm)
+    values = np.asarray(result.best_dbm, dtype=float)
+    handles = []
+    server_colors = None
+    if kind == "signal":
+        cmap = ListedColormap(list(classes.colors))
+        cmap.set_bad((0, 0, 0, 0))
+        norm = BoundaryNorm(list(classes.bounds), cmap.N)
+        masked = np.ma.masked_where(~np.isfinite(values) | (values < classes.usable_dbm), values)
+        shown = np.ma.minimum(masked, classes.bounds[-1] - 1e-3)
+        im = ax.imshow(shown, extent=extent, cmap=cmap, norm=norm, alpha=alpha, interpolation="nearest", zorder=2,
+                       gid="coverage")
+        cb = ax.figure.colorbar(im, ax=ax, shrink=0.75, pad=0.02, ticks=list(classes.bounds[:-1]))
+        cb.set_label(f"{metric_label(classes.metric)} — {result.model}")
+        for i, name in enumerate(classes.names):
+            mid = 0.5 * (classes.bounds[i] + classes.bounds[i + 1])
+            cb.ax.text(0.5, mid, name, rotation=90, ha="center", va="center", fontsize=8,
+                       transform=cb.ax.get_yaxis_transform())
+        handles.append(Patch(fc="white", ec="grey", label=f"no usable signal (< {classes.usable_dbm:g} dBm)"))
+    else:
+        srv = np.asarray(result.best_server)
+        n = max(int(srv.max()) + 1, 1) if srv.size else 1
+        base = plt.get_cmap("Set3" if n <= 12 else "tab20")  # pastel: the village statuses stay readable
+        colors = [base(i % base.N) for i in range(n)]
+        cmap = ListedColormap(colors)
+        cmap.set_bad((0, 0, 0, 0))
+        usable = np.isfinite(values) & (values >= classes.usable_dbm) & (srv >= 0)
+        shown = np.ma.masked_where(~usable, srv)
+        ax.imshow(shown, extent=extent, cmap=cmap, vmin=-0.5, vmax=n - 0.5, alpha=alpha, interpolation="nearest",
+                  zorder=2, gid="coverage")
+        server_colors = colors
+        ids = (result.sites["site_id"].astype(str).tolist() if result.sites is not None and "site_id" in result.sites
+               else [str(i) for i in range(n)])
+        if n <= 20:
+            for i in range(n):
+                if (shown == i).any():
+                    handles.append(Patch(fc=colors[i], alpha=alpha, label=f"served by {ids[i] if i < len(ids) else i}"))
+        handles.append(Patch(fc="white", ec="grey", label=f"no usable signal (< {classes.usable_dbm:g} dBm)"))
+
+    site_table = result.sites if sites is True else (sites if sites is not False else None)
+    if site_table is not None and not hasattr(site_table, "columns"):
+        site_table = None
+    if wedge_m is None:
+        wedge_m = 0.06 * (right - left) * m_per[0]
+    if site_table is not None and len(site_table):
+        same = site_table is result.sites and kind == "server"
+        _draw_sites(ax, site_table, result.crs, m_per, wedge_m, labels=site_labels,
+                    server_colors=server_colors if same else None)
+        if {"lon", "lat"} <= set(site_table.columns):
+            from matplotlib.lines import Line2D
+
+            handles.append(Line2D([], [], marker="^", ls="", mfc="white", mec="black", ms=8, label="site"))
+    handles += _draw_villages(ax, villages, result.crs, labels=village_labels)
+
+    ax.set_xlim(left, right)
+    ax.set_ylim(bottom, top)
+    if result.crs.is_geographic:
+        ax.set_aspect(1.0 / max(math.cos(math.radians(lat0)), 1e-6))
+        ax.set_xlabel("longitude (°)")
+        ax.set_ylabel("latitude (°)")
+    else:
+        ax.set_aspect("equal")
+        ax.set_xlabel(f"easting (m, {result.crs.to_string()})")
+        ax.set_ylabel("northing (m)")
+        ax.ticklabel_format(style="plain", useOffset=False)
+        ax.tick_params(axis="both", labelsize=8)
+    if scale_bar:
+        add_scale_bar(ax, m_per[0])
+    if north_arrow:
+        add_north_arrow(ax)
+    if legend and handles:
+        leg = ax.legend(handles=handles, loc="upper left", fontsize=8, framealpha=0.85)
+        leg.set_zorder(10)
+    if title is None:
+        what = metric_label(classes.metric) if kind == "signal" else "best server"
+        n_sites = len(result.sites) if result.sites is not None else 0
+        covered = np.isfinite(values) & (values >= classes.usable_dbm)
+        title = (f"{what} — {result.model}, {n_sites} site{'s' if n_sites != 1 else ''}; "
+                 f"usable signal on {100.0 * covered.mean():.0f} % of the area")
+    ax.set_title(title, fontsize=11)
+    return ax
+
+
+# --------------------------------------------------------------------------------------------- profiles
+@dataclass
+class ProfileGeometry:
+    """Geometry of a path profile on the k-factor earth (all heights in metres above sea level).
+
+    The earth's curvature is drawn as a bulge added to the terrain (``bulge_m = d1 d2 / (2 k R)``), so
+    that the line of sight is a straight line between the antennas, as in P.526 / P.1812.
+    """
+
+    distance_m: np.ndarray  #: distance from the transmitter
+    ground_m: np.ndarray  #: terrain elevation
+    bulge_m: np.ndarray  #: earth bulge d1 d2 / (2 a_e)
+    terrain_m: np.ndarray  #: ground + bulge (the obstacle heights the model sees)
+    los_m: np.ndarray  #: line of sight between the antenna tips
+    fresnel_radius_m: np.ndarray  #: first Fresnel zone radius sqrt(lambda d1 d2 / d)
+    clearance_m: np.ndarray  #: los - terrain (negative: the terrain blocks the line of sight)
+    nu: np.ndarray  #: diffraction parameter of each point, sqrt(2) * (terrain - los) / r1 (-inf at ends)
+    tx_height_m: float  #: transmitter antenna tip (ground + mast)
+    rx_height_m: float  #: receiver antenna tip
+    freq_mhz: float
+    k_factor: float
+    wavelength_m: float
+    los_clear: bool  #: no interior point above the line of sight
+    fresnel_clear: float  #: min clearance / r1 over the interior (>= 0.6: Fresnel zone clear enough)
+    dominant_index: int  #: index of the point with the largest nu (the dominant knife edge)
+    tx_horizon_index: int  #: interior point of largest elevation angle seen from the transmitter
+    rx_horizon_index: int  #: the same from the receiver
+    bullington_point: tuple[float, float] | None  #: (distance, height) where the horizon rays meet; None if LOS
+
+    @property
+    def length_m(self) -> float:
+        return float(self.distance_m[-1])
+
+    @property
+    def nu_max(self) -> float:
+        return float(self.nu[self.dominant_index])
+
+
+def profile_geometry(distances_m, elevations_m, *, h_tx_m: float, h_rx_m: float, freq_mhz: float,
+                     k_factor: float = 4.0 / 3.0) -> ProfileGeometry:
+    """Line of sight, earth bulge, first Fresnel zone and Bullington point of a terrain profile.
+
+    Parameters
+    ----------
+    distances_m, elevations_m : array
+        Profile from the transmitter (first point) to the receiver (last point), e.g. from
+        :meth:`coverage.Terrain.profile`.
+    h_tx_m, h_rx_m : float
+        Antenna heights above ground at the two ends (m).
+    freq_mhz : float
+    k_factor : float
+        Effective earth-radius factor (4/3: median refraction).
+
+    The Bullington construction follows ITU-R P.1812-7 §4.3.1 (as :mod:`coverage.propagation.p526`):
+    the steepest ray from each terminal over the bulged terrain; where the line of sight is blocked
+    they meet at the Bullington point.
+    """
+    d = np.asarray(distances_m, dtype=float)
+    g = np.asarray(elevations_m, dtype=float)
+    if d.ndim != 1 or d.shape != g.shape or d.size < 3:
+        raise InputError("distances_m and elevations_m must be 1-D arrays of equal length >= 3")
+    if d[0] != 0.0 or np.any(np.diff(d) <= 0):
+        raise InputError("distances_m must start at 0 and increase strictly")
+    if not (freq_mhz > 0 and k_factor > 0):
+        raise InputError("freq_mhz and k_factor must be positive")
+    dtot = d[-1]
+    ae = k_factor * EARTH_RADIUS_M
+    lam = C_M_PER_US / float(freq_mhz)
+    bulge = d * (dtot - d) / (2.0 * ae)
+    terr = g + bulge
+    hts = g[0] + float(h_tx_m)
+    hrs = g[-1] + float(h_rx_m)
+    los = hts + (hrs - hts) * d / dtot
+    r1 = np.sqrt(lam * d * (dtot - d) / dtot)
+    clear = los - terr
+    inner = slice(1, d.size - 1)
+    di = d[inner]
+    nu = np.full(d.size, -np.inf)
+    nu[inner] = (terr[inner] - los[inner]) * np.sqrt(2.0 * dtot / (lam * di * (dtot - di)))
+    dom = int(np.argmax(nu))
+    stim = (terr[inner] - hts) / di
+    srim = (terr[inner] - hrs) / (dtot - di)
+    it, ir = int(np.argmax(stim)) + 1, int(np.argmax(srim)) + 1
+    s_tr = (hrs - hts) / dtot
+    bp = None
+    if stim.max() >= s_tr:
+        s_t, s_r = float(stim.max()), float(srim.max())
+        dbp = (hrs - hts + s_r * dtot) / (s_t + s_r)
+        bp = (float(dbp), float(hts + s_t * dbp))
+    return ProfileGeometry(d, g, bulge, terr, los, r1, clear, nu, hts, hrs, float(freq_mhz), float(k_factor), lam,
+                           bool((clear[inner] >= 0).all()), float(np.min(clear[inner] / r1[inner])), dom, it, ir, bp)
+
+
+def _lonlat_of(obj, what: str) -> tuple[float, float]:
+    """(lon, lat) of a tuple, a mapping/Series with lon/lat, or an object with a shapely geometry."""
+    if isinstance(obj, (tuple, list, np.ndarray)) and len(obj) == 2:
+        return float(obj[0]), float(obj[1])
+    get = obj.get if hasattr(obj, "get") else (lambda k, default=None: getattr(obj, k, default))
+    lon, lat = get("lon", None), get("lat", None)
+    if lon is None or lat is None:
+        lon, lat = get("lng", lon), lat
+    if lon is not None and lat is not None and np.isfinite(float(lon)) and np.isfinite(float(lat)):
+        return float(lon), float(lat)
+    geom = get("geometry", None) if not hasattr(obj, "geom_type") else obj
+    if geom is not None and hasattr(geom, "representative_point"):
+        p = geom.representative_point() if geom.geom_type != "Point" else geom
+        return float(p.x), float(p.y)
+    raise InputError(f"{what}: give (lon, lat), a row with lon/lat columns, or a geometry; got {type(obj).__name__}")
+
+
+def _label_of(obj, keys, default):
+    if hasattr(obj, "get"):
+        for k in keys:
+            v = obj.get(k, None)
+            if v is not None and str(v) not in ("", "nan"):
+                return str(v)
+    return default
+
+
+def profile_losses(distances_m, elevations_m, *, h_tx_m: float, h_rx_m: float, freq_mhz: float,
+                   models: Sequence[str] = ("p526",), k_factor: float = 4.0 / 3.0,
+                   hata_environment: str = "open") -> dict[str, float]:
+    """Basic transmission loss (dB) of one profile by each of ``models`` (fspl, hata, cost231, p526, itm).
+
+    ``p526`` also reports ``p526_diffraction``, its excess loss over free space. A model outside its
+    validity range is evaluated anyway (``extrapolate``), quietly: this is a diagnostic view.
+    """
+    import warnings
+
+    from .propagation import cost231_loss_db, diffraction_loss_db, free_space_loss_db, hata_loss_db
+
+    d = np.asarray(distances_m, dtype=float)
+    z = np.asarray(elevations_m, dtype=float)
+    d3 = float(np.hypot(d[-1], (z[0] + h_tx_m) - (z[-1] + h_rx_m)))
+    out: dict[str, float] = {}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for name in models:
+            key = str(name).lower()
+            if key == "fspl":
+                out["fspl"] = float(free_space_loss_db(d3, freq_mhz))
+            elif key in ("hata", "cost231"):
+                fn = hata_loss_db if key == "hata" else cost231_loss_db
+                try:
+                    out[key] = float(fn(max(d[-1], 1.0), freq_mhz=freq_mhz, h_tx_m=h_tx_m, h_rx_m=h_rx_m,
+                                        environment=hata_environment))
+                except Exception:  # noqa: BLE001 - e.g. frequency outside the formula
+                    out[key] = float("nan")
+            elif key == "p526":
+                ld = float(diffraction_loss_db(d, z, h_tx_m=h_tx_m, h_rx_m=h_rx_m, freq_mhz=freq_mhz,
+                                               k_factor=k_factor))
+                out["p526"] = float(free_space_loss_db(d3, freq_mhz)) + ld
+                out["p526_diffraction"] = ld
+            elif key == "itm":
+                from . import itm
+
+                step = float(np.mean(np.diff(d)))
+                res = itm.p2p(z, step, h_tx_m=max(h_tx_m, 0.5), h_rx_m=max(h_rx_m, 0.5), freq_mhz=freq_mhz)
+                out["itm"] = float(getattr(res, "loss_db", getattr(res, "A_db", np.nan)))
+            else:
+                raise InputError(f"unknown model {name!r} for a profile: fspl, hata, cost231, p526, itm")
+    return out
+
+
+_MODEL_NAMES = {"fspl": "free space", "hata": "Hata", "cost231": "COST-231", "p526": "P.526 terrain",
+                "itm": "ITM"}
+
+
+def plot_profile(terrain, site, point, *, freq_mhz: float | None = None, h_tx_m: float | None = None,
+                 h_rx_m: float = 1.5, k_factor: float = 4.0 / 3.0, models: Sequence[str] = ("p526",),
+                 step_m: float | None = None, ax=None, title: str | None = None, site_label: str | None = None,
+                 point_label: str | None = None, eirp_dbm: float | None = None, figsize=(12, 4.8)):
+    """Path profile from a site to a point: why is this village in shadow?
+
+    Draws the terrain on the k-factor earth (earth bulge added, so the line of sight is straight), the
+    line of sight between the antenna tips, the first Fresnel zone, the horizon rays and Bullington
+    point the terrain model used, the dominant edge (largest ν) and the predicted loss of each model.
+
+    Parameters
+    ----------
+    terrain : Terrain
+    site : row of a sites table (lon, lat, height_m, freq_mhz, site_id, eirp_dbm) or (lon, lat)
+    point : (lon, lat), a village row (its geometry's representative point) or a shapely geometry
+    freq_mhz, h_tx_m : float, optional
+        Default: the site's ``freq_mhz`` and ``height_m``.
+    h_rx_m : float
+        Receiver height above ground (m).
+    models : sequence of str
+        Losses to report: any of ``"fspl"``, ``"hata"``, ``"cost231"``, ``"p526"``, ``"itm"``.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        The geometry is in ``ax.profile_geometry`` and the losses in ``ax.profile_losses``.
+    """
+    plt = _mpl()
+
+    lon1, lat1 = _lonlat_of(site, "site")
+    lon2, lat2 = _lonlat_of(point, "point")
+    if freq_mhz is None:
+        freq_mhz = float(site.get("freq_mhz")) if hasattr(site, "get") and site.get("freq_mhz") is not None else None
+    if freq_mhz is None:
+        raise InputError("plot_profile: give freq_mhz (or a site row with a freq_mhz column)")
+    if h_tx_m is None:
+        h_tx_m = float(site.get("height_m")) if hasattr(site, "get") and site.get("height_m") is not None else 30.0
+    if eirp_dbm is None and hasattr(site, "get") and site.get("eirp_dbm") is not None:
+        eirp_dbm = float(site.get("eirp_dbm"))
+    d, z = terrain.profile((lon1, lat1), (lon2, lat2), step_m=step_m)
+    if d.size < 3:
+        d, z = terrain.profile((lon1, lat1), (lon2, lat2), n=3)
+    geo = profile_geometry(d, z, h_tx_m=h_tx_m, h_rx_m=h_rx_m, freq_mhz=freq_mhz, k_factor=k_factor)
+    losses = profile_losses(d, z, h_tx_m=h_tx_m, h_rx_m=h_rx_m, freq_mhz=freq_mhz, models=models,
+                            k_factor=k_factor)
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=figsize, layout="constrained")
+    km = geo.distance_m / 1000.0
+    base = min(float(np.min(geo.bulge_m + np.minimum(geo.ground_m, 0.0))), 0.0)
+    floor = min(base, float(np.min(geo.terrain_m))) - 0.05 * max(float(np.ptp(geo.terrain_m)), 10.0)
+    ax.fill_between(km, floor, geo.bulge_m, color="#c6dbef", alpha=0.6, lw=0, zorder=1)
+    ax.plot(km, geo.bulge_m, color="#4292c6", lw=0.8, ls="--", zorder=2, gid="sea_level",
+            label=f"sea level on the k = {k_factor:.3g} earth")
+    ax.fill_between(km, geo.bulge_m, geo.terrain_m, color="#bf9b6b", alpha=0.9, lw=0, zorder=2)
+    ax.plot(km, geo.terrain_m, color="#6b4a2b", lw=1.2, zorder=3, gid="terrain", label="terrain + earth bulge")
+    ax.fill_between(km, geo.los_m - geo.fresnel_radius_m, geo.los_m + geo.fresnel_radius_m, color="#fdd49e",
+                    alpha=0.45, lw=0, zorder=3, gid="fresnel", label="1st Fresnel zone")
+    ax.plot(km, geo.los_m, color="#d7301f", lw=1.4, zorder=5, gid="los", label="line of sight")
+    # masts
+    ax.plot([0, 0], [geo.terrain_m[0], geo.tx_height_m], color="black", lw=2.5, zorder=6)
+    ax.plot([km[-1], km[-1]], [geo.terrain_m[-1], geo.rx_height_m], color="black", lw=2.0, zorder=6)
+    ax.plot([0], [geo.tx_height_m], marker="^", ms=9, color="black", zorder=7)
+    ax.plot([km[-1]], [geo.rx_height_m], marker="o", ms=6, color="black", zorder=7)
+    if geo.bullington_point is not None:
+        dbp, hbp = geo.bullington_point
+        ax.plot([0, dbp / 1000.0, km[-1]], [geo.tx_height_m, hbp, geo.rx_height_m], color="#54278f", lw=1.0,
+                ls="--", zorder=5, gid="horizon_rays", label="horizon rays (Bullington)")
+        ax.plot([dbp / 1000.0], [hbp], marker="X", ms=9, color="#54278f", zorder=8, ls="", gid="bullington_point",
+                label=f"Bullington point ({dbp / 1000:.2f} km)")
+        for idx, lbl in ((geo.tx_horizon_index, "tx horizon"), (geo.rx_horizon_index, "rx horizon")):
+            ax.plot([km[idx]], [geo.terrain_m[idx]], marker="v", ms=7, color="#54278f", ls="", zorder=8)
+    i = geo.dominant_index
+    edge_label = (f"dominant edge, ν = {geo.nu_max:.2f}" if geo.nu_max > -0.78
+                  else f"closest approach, ν = {geo.nu_max:.2f} (clear)")
+    ax.plot([km[i]], [geo.terrain_m[i]], marker="*", ms=13, color="#ffd92f", mec="black", ls="", zorder=9,
+            gid="dominant_edge", label=edge_label)
+
+    # legend text: losses
+    lines = []
+    for name in models:
+        key = str(name).lower()
+        val = losses.get(key)
+        if val is None:
+            continue
+        txt = f"{_MODEL_NAMES.get(key, key)}: {val:.1f} dB"
+        if key == "p526":
+            txt += f" (diffraction {losses['p526_diffraction']:.1f} dB)"
+        lines.append(txt)
+    if eirp_dbm is not None and "p526" in losses:
+        lines.append(f"received power (P.526): {eirp_dbm - losses['p526']:.1f} dBm")
+    state = ("line of sight clear" if geo.los_clear and geo.fresnel_clear >= 0.6 else
+             "line of sight clear, Fresnel zone obstructed" if geo.los_clear else "line of sight blocked")
+    lines[:0] = [state, f"min clearance {geo.fresnel_clear:.2f} × r₁ (Fresnel)", ""]
+    ax.text(1.015, 1.0, "\n".join(lines), transform=ax.transAxes, ha="left", va="top", fontsize=8.5, zorder=10,
+            bbox=dict(boxstyle="round,pad=0.4", fc="white", ec="#999999"), gid="losses")
+    ax.set_xlim(0, km[-1])
+    top = max(float(np.max(geo.terrain_m)), geo.tx_height_m, geo.rx_height_m,
+              float(np.max(geo.los_m + geo.fresnel_radius_m)),
+              geo.bullington_point[1] if geo.bullington_point is not None else -np.inf)
+    ax.set_ylim(floor, top + 0.12 * (top - floor))
+    ax.set_xlabel("distance from the site (km)")
+    ax.set_ylabel("height above sea level (m)")
+    ax.legend(loc="upper left", bbox_to_anchor=(1.015, 0.55), fontsize=7.5, framealpha=0.9, borderaxespad=0)
+    ax.grid(alpha=0.3, zorder=0)
+    if title is None:
+        s_lbl = site_label or _label_of(site, ("site_id",), f"({lon1:.4f}, {lat1:.4f})")
+        p_lbl = point_label or _label_of(point, ("nama", "name", "kode"), f"({lon2:.4f}, {lat2:.4f})")
+        main = losses.get("p526", next(iter(losses.values()), float("nan")))
+        title = (f"{s_lbl} → {p_lbl}: {geo.length_m / 1000:.2f} km, {freq_mhz:g} MHz, mast {h_tx_m:g} m, "
+                 f"rx {h_rx_m:g} m — loss {main:.1f} dB")
+    ax.set_title(title, fontsize=10.5)
+    ax.profile_geometry = geo
+    ax.profile_losses = losses
+    return ax
+
+
+# --------------------------------------------------------------------------------------------- indicators
+_LEVEL_NAME_COLS = {
+    "kabupaten": ("nama_kab", "kabupaten", "name", "nama"),
+    "kecamatan": ("nama_kec", "kecamatan", "name", "nama"),
+    "provinsi": ("nama_prov", "provinsi", "province", "name", "nama"),
+}
+_LEVEL_CODE_COLS = {"kabupaten": ("kode_kab",), "kecamatan": ("kode_kec",), "provinsi": ("kode_prov",)}
+
+
+def _status_counts(table, level: str):
+    """Per-area counts of covered / partial / blankspot villages from a summary or a village table."""
+    import pandas as pd
+
+    df = pd.DataFrame(table.drop(columns="geometry", errors="ignore"))
+    names = _LEVEL_NAME_COLS.get(level, (level, "name", "nama"))
+    if "status" in df:  # a village table: count it
+        key = next((c for c in names + _LEVEL_CODE_COLS.get(level, ()) if c in df), None)
+        if key is None:
+            raise InputError(f"plot_indicator: the village table has no {level} column ({names})")
+        counts = pd.crosstab(df[key].astype(str), df["status"].astype(str).str.lower())
+        for s in STATUS_ORDER:
+            if s not in counts:
+                counts[s] = 0
+        return counts[list(STATUS_ORDER)]
+    key = next((c for c in names if c in df), None)
+    cols = {}
+    for s in STATUS_ORDER:
+        cand = [c for c in (f"n_{s}", s, f"{s}_villages", f"villages_{s}", f"n_{s}_villages") if c in df]
+        if cand:
+            cols[s] = cand[0]
+    if not cols:
+        raise InputError("plot_indicator: expected a village table with a 'status' column or a summary with "
+                         "counts per status (n_covered, n_partial, n_blankspot)")
+    counts = pd.DataFrame({s: pd.to_numeric(df[c], errors="coerce").fillna(0) for s, c in cols.items()})
+    for s in STATUS_ORDER:
+        if s not in counts:
+            counts[s] = 0
+    counts.index = df[key].astype(str) if key else df.index.astype(str)
+    return counts[list(STATUS_ORDER)]
+
+
+def plot_indicator(summary, level: str = "kabupaten", *, sort: str = "blankspot_share", title: str | None = None,
+                   figsize=None):
+    """Village status per area: stacked counts and the blankspot share, one bar per kabupaten.
+
+    Parameters
+    ----------
+    summary : DataFrame
+        Either an indicator table (e.g. :func:`coverage.indicator`) with counts per status
+        (``n_covered``, ``n_partial``, ``n_blankspot`` or ``covered`` / ...) and a name column, or a
+        village table with a ``status`` column and the level's name/code column (``nama_kab``), which
+        is counted here.
+    level : {"kabupaten", "kecamatan", "provinsi"}
+    sort : {"blankspot_share", "blankspot", "name"}
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Left: villages per status (stacked); right: share of villages in blankspot (and partial).
+    """
+    plt = _mpl()
+
+    counts = _status_counts(summary, level)
+    total = counts.sum(axis=1).replace(0, np.nan)
+    share_b = 100.0 * counts["blankspot"] / total
+    share_p = 100.0 * counts["partial"] / total
+    if sort == "blankspot_share":
+        order = share_b.fillna(-1).sort_values().index
+    elif sort == "blankspot":
+        order = counts["blankspot"].sort_values().index
+    else:
+        order = counts.index.sort_values(ascending=False)
+    counts, share_b, share_p = counts.loc[order], share_b.loc[order], share_p.loc[order]
+    n = len(counts)
+    if figsize is None:
+        figsize = (11, max(2.5, 0.38 * n + 1.3))
+    fig, (a1, a2) = plt.subplots(1, 2, figsize=figsize, sharey=True, layout="constrained",
+                                 gridspec_kw={"width_ratios": [1.3, 1]})
+    y = np.arange(n)
+    left = np.zeros(n)
+    for s in STATUS_ORDER:
+        vals = counts[s].to_numpy(float)
+        a1.barh(y, vals, left=left, color=STATUS_COLORS[s], label=s, edgecolor="white", linewidth=0.5, gid=f"bar_{s}")
+        left += vals
+    for yi, tot in zip(y, left):
+        a1.text(tot, yi, f" {int(tot)}", va="center", fontsize=8)
+    a1.set_yticks(y, counts.index)
+    a1.set_xlabel("number of villages by status")
+    a1.set_xlim(0, max(left.max(), 1) * 1.12)
+    a2.barh(y, share_b.to_numpy(float), color=STATUS_COLORS["blankspot"], label="blankspot", gid="share_blankspot")
+    a2.barh(y, share_p.to_numpy(float), left=share_b.to_numpy(float), color=STATUS_COLORS["partial"], alpha=0.6,
+            label="partial", gid="share_partial")
+    for yi, sb, sp in zip(y, share_b.to_numpy(float), share_p.to_numpy(float)):
+        if np.isfinite(sb):
+            a2.text(sb + sp, yi, f" {sb:.0f} %" + (f" (+{sp:.0f} % partial)" if sp > 0 else ""), va="center",
+                    fontsize=8)
+    a2.set_xlim(0, 118)
+    a2.set_xlabel("share of villages in blankspot (+ partial), %")
+    for a in (a1, a2):
+        a.grid(axis="x", alpha=0.3)
+        a.set_axisbelow(True)
+    fig.legend(*a1.get_legend_handles_labels(), loc="outside lower center", ncol=3, fontsize=8.5, frameon=False)
+    tot_b = int(counts["blankspot"].sum())
+    tot = int(counts.to_numpy().sum())
+    fig.suptitle(title or f"Blankspot villages by {level}: {tot_b} of {tot} ({100.0 * tot_b / max(tot, 1):.1f} %)",
+                 fontsize=11)
+    return fig
