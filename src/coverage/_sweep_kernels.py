@@ -155,13 +155,26 @@ def cell_geometry(elev, row_off, col_off, x_left, dx, y_top, dy, r0, c0, sx, sy,
                 az_out[r, c] = az
 
 
+@njit(cache=True, inline="always")
+def _along(values2d, j, nv, kf):
+    # value on radial j at fractional sample kf: linear between samples; before sample 1 the first
+    # sample after the site; NaN past the radial's last valid sample
+    k0 = int(math.floor(kf))
+    if k0 < 1:
+        return values2d[j, 1] if nv > 1 else np.nan
+    if k0 >= nv:
+        return np.nan
+    if k0 + 1 >= nv:
+        return values2d[j, k0]
+    t = kf - k0
+    return values2d[j, k0] * (1.0 - t) + values2d[j, k0 + 1] * t
+
+
 @njit(cache=True, parallel=True)
 def radials_to_cells(values2d, nvalid, ds, dist, az, out):
-    """Value of each cell from the nearest radial, linear in distance between its two samples.
-
-    Cells nearer than one sample take the first sample after the site; cells beyond the last valid
-    sample of their radial get NaN.
-    """
+    """Value of each cell interpolated from the radial samples around it: linear in distance along
+    the two radials that bracket its azimuth, then linear in azimuth between them (one radial when
+    the other has no value there)."""
     nrad = values2d.shape[0]
     dalpha = 2.0 * math.pi / nrad
     h, w = dist.shape
@@ -171,21 +184,20 @@ def radials_to_cells(values2d, nvalid, ds, dist, az, out):
             if not (d >= 0.0):
                 out[r, c] = np.nan
                 continue
-            j = int(math.floor(az[r, c] / dalpha + 0.5)) % nrad
-            nv = nvalid[j]
+            a = az[r, c] / dalpha
+            j0 = int(math.floor(a))
+            ta = a - j0
+            j0 = j0 % nrad
+            j1 = (j0 + 1) % nrad
             kf = d / ds
-            k0 = int(math.floor(kf))
-            if k0 < 1:
-                out[r, c] = values2d[j, 1] if nv > 1 else np.nan
-                continue
-            if k0 >= nv:
-                out[r, c] = np.nan
-                continue
-            if k0 + 1 >= nv:
-                out[r, c] = values2d[j, k0]
-                continue
-            t = kf - k0
-            out[r, c] = values2d[j, k0] * (1.0 - t) + values2d[j, k0 + 1] * t
+            v0 = _along(values2d, j0, nvalid[j0], kf)
+            v1 = _along(values2d, j1, nvalid[j1], kf)
+            if v0 == v0 and v1 == v1:
+                out[r, c] = v0 * (1.0 - ta) + v1 * ta
+            elif v0 == v0:
+                out[r, c] = v0
+            else:
+                out[r, c] = v1
 
 
 @njit(cache=True, inline="always")

@@ -121,7 +121,7 @@ class CoverageResult:
         else:
             x, y = Transformer.from_crs("EPSG:4326", self.crs, always_xy=True).transform(lon, lat)
         inv = ~self.transform
-        col, row = inv * (np.asarray(x), np.asarray(y))
+        col, row = inv @ (np.asarray(x), np.asarray(y))
         return np.floor(row).astype(int), np.floor(col).astype(int)
 
     def sample(self, lon, lat, layer: str = "best_dbm") -> np.ndarray:

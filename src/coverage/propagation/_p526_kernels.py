@@ -38,15 +38,16 @@ def knife_edge_loss_db(nu):
 @njit(cache=True, inline="always")
 def _bullington_from_luc(luc, d_m):
     # P.1812-7 eq. (21): the empirical correction for the number of edges.
+    if luc == 0.0:
+        return 0.0
     return luc + (1.0 - math.exp(-luc / 6.0)) * (10.0 + 0.00002 * d_m)
 
 
-@njit(cache=True)
-def _first_term_db(d_m, hte_m, hre_m, adft_m, freq_mhz, eps_r, sigma_s, pol):
-    """First-term spherical-earth diffraction loss, P.1812-7 §4.3.2 eqs. (29)-(36), land only."""
+@njit(cache=True, inline="always")
+def _first_term_consts(adft_m, freq_mhz, eps_r, sigma_s, pol):
+    """Distance and height scale factors of the first-term formula for one radius and frequency."""
     f_ghz = freq_mhz * 1e-3
     a_km = adft_m * 1e-3
-    d_km = d_m * 1e-3
     k_h = 0.036 * (a_km * f_ghz) ** (-1.0 / 3.0) * (
         (eps_r - 1.0) ** 2 + (18.0 * sigma_s / f_ghz) ** 2) ** (-0.25)
     if pol == 1:
@@ -55,16 +56,22 @@ def _first_term_db(d_m, hte_m, hre_m, adft_m, freq_mhz, eps_r, sigma_s, pol):
         k = k_h
     k2 = k * k
     beta = (1.0 + 1.6 * k2 + 0.67 * k2 * k2) / (1.0 + 4.5 * k2 + 1.53 * k2 * k2)
-    x = 21.88 * beta * (f_ghz / (a_km * a_km)) ** (1.0 / 3.0) * d_km
-    yfac = 0.9575 * beta * (f_ghz * f_ghz / a_km) ** (1.0 / 3.0)
+    xfac = 21.88 * beta * (f_ghz / (a_km * a_km)) ** (1.0 / 3.0) * 1e-3  # per metre of distance
+    bfac = beta * 0.9575 * beta * (f_ghz * f_ghz / a_km) ** (1.0 / 3.0)  # B = beta * Y per metre of height
+    gmin = 2.0 + 20.0 * math.log10(k)
+    return xfac, bfac, gmin
+
+
+@njit(cache=True, inline="always")
+def _first_term_from(d_m, hte_m, hre_m, xfac, bfac, gmin):
+    x = xfac * d_m
     if x >= 1.6:
         fx = 11.0 + 10.0 * math.log10(x) - 17.6 * x
     else:
         fx = -20.0 * math.log10(x) - 5.6488 * x ** 1.425
-    gmin = 2.0 + 20.0 * math.log10(k)
     g_sum = 0.0
     for h in (hte_m, hre_m):
-        b = beta * yfac * h
+        b = bfac * h
         if b > 2.0:
             g = 17.6 * math.sqrt(b - 1.1) - 5.0 * math.log10(b - 1.1) - 8.0
         else:
@@ -73,6 +80,13 @@ def _first_term_db(d_m, hte_m, hre_m, adft_m, freq_mhz, eps_r, sigma_s, pol):
             g = gmin
         g_sum += g
     return -fx - g_sum
+
+
+@njit(cache=True)
+def _first_term_db(d_m, hte_m, hre_m, adft_m, freq_mhz, eps_r, sigma_s, pol):
+    """First-term spherical-earth diffraction loss, P.1812-7 §4.3.2 eqs. (29)-(36), land only."""
+    xfac, bfac, gmin = _first_term_consts(adft_m, freq_mhz, eps_r, sigma_s, pol)
+    return _first_term_from(d_m, hte_m, hre_m, xfac, bfac, gmin)
 
 
 @njit(cache=True)
@@ -390,6 +404,8 @@ def _radial(z, nvalid, ds, h_tx, h_rx, ae_m, freq_mhz, eps_r, sigma_s, pol, out,
     ce = 1.0 / ae_m
     lam = 299.792458 / freq_mhz
     hts = z[0] + h_tx
+    sq2a = math.sqrt(2.0 * ae_m)
+    xfac, bfac, gmin = _first_term_consts(ae_m, freq_mhz, eps_r, sigma_s, pol)
     out[0] = np.nan
     if nvalid < 2:
         return
@@ -437,15 +453,17 @@ def _radial(z, nvalid, ds, h_tx, h_rx, ae_m, freq_mhz, eps_r, sigma_s, pol, out,
             if cmin * math.sqrt(8.0 / (lam * dtot)) >= 0.78:
                 luc = 0.0
             else:
-                numax = -np.inf
+                # Every point is below the ray here (S_tim < S_tr), so nu_i = -c_i sqrt(2d/(lam d_i d2_i))
+                # with clearance c_i > 0: the largest nu is the smallest c_i^2 / (d_i d2_i), no sqrt.
+                qmin = np.inf
+                slope_c = (hrs - hts) / dtot
                 for ii in range(1, k):
                     dd = ii * ds
-                    nu = (z[ii] + 0.5 * ce * dd * (dtot - dd)
-                          - (hts * (dtot - dd) + hrs * dd) / dtot) \
-                        * math.sqrt(2.0 * dtot / (lam * dd * (dtot - dd)))
-                    if nu > numax:
-                        numax = nu
-                luc = knife_edge_loss_db(numax)
+                    c = hts + slope_c * dd - z[ii] - 0.5 * ce * dd * (dtot - dd)
+                    q = c * c / (dd * (dtot - dd))
+                    if q < qmin:
+                        qmin = q
+                luc = knife_edge_loss_db(-math.sqrt(qmin * 2.0 * dtot / lam))
         else:
             hq = hrs - 0.5 * ce * dtot * dtot
             srim = _hull_tangent(cx, cy, mc, dtot, hq) - 0.5 * ce * dtot
@@ -470,9 +488,16 @@ def _radial(z, nvalid, ds, h_tx, h_rx, ae_m, freq_mhz, eps_r, sigma_s, pol, out,
         hsrd = min(hsr, z[k])
         h1 = hts - hstd
         h2 = hrs - hsrd
-        l_bulls = _smooth_bullington(k, ds, h1, h2, ce, lam)
-        l_dsph = spherical_earth_loss_db(dtot, h1, h2, ae_m, freq_mhz, eps_r, sigma_s, pol)
-        out[k] = l_bulla + max(l_dsph - l_bulls, 0.0)
+        if dtot >= sq2a * (math.sqrt(h1) + math.sqrt(h2)):
+            l_dsph = _first_term_from(dtot, h1, h2, xfac, bfac, gmin)
+        else:
+            l_dsph = spherical_earth_loss_db(dtot, h1, h2, ae_m, freq_mhz, eps_r, sigma_s, pol, 0.0)
+        if l_dsph > 0.0:
+            # L_bulls >= 0, so it only matters when L_dsph is positive (eq. (39))
+            l_bulls = _smooth_bullington(k, ds, h1, h2, ce, lam)
+            out[k] = l_bulla + max(l_dsph - l_bulls, 0.0)
+        else:
+            out[k] = l_bulla
     for k in range(nvalid, out.shape[0]):
         out[k] = np.nan
 

@@ -1,0 +1,235 @@
+"""The coverage engine through its public functions: analytic cases, symmetry, real terrain,
+best-server combination, exports, geometry reuse and bad input."""
+
+from __future__ import annotations
+
+import math
+import os
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+import rasterio
+from affine import Affine
+
+import coverage
+from coverage.errors import InputError, ModelRangeError, ModelRangeWarning, TerrainExtentError, TerrainWarning
+from coverage.propagation import diffraction_loss_db, free_space_loss_db
+from coverage.propagation.p526 import path_loss_db
+from coverage.sweep import Grid, SiteGeometry
+
+UTM = "EPSG:32750"
+
+
+def _terrain(z, cell=50.0, x0=500_000.0, y0=9_950_000.0):
+    return coverage.Terrain(np.asarray(z, np.float32), Affine(cell, 0, x0, 0, -cell, y0), UTM)
+
+
+def _site_at(t, row, col, **kw):
+    x, y = t.xy_of(row, col)
+    lon, lat = t.to_lonlat(x, y)
+    d = dict(site_id="S", lon=float(lon), lat=float(lat), height_m=30.0, freq_mhz=900.0, eirp_dbm=60.0,
+             technology="2g")
+    d.update(kw)
+    return pd.DataFrame([d])
+
+
+def _quiet(fn, *a, **k):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ModelRangeWarning)
+        warnings.simplefilter("ignore", TerrainWarning)
+        return fn(*a, **k)
+
+
+def test_flat_terrain_is_line_of_sight_and_loss_rises_with_distance():
+    t = _terrain(np.full((161, 161), 12.0))
+    r = _quiet(coverage.predict, t, _site_at(t, 80, 80), model="p526", radius_m=3500, rx_height_m=1.5)
+    row = r.best_dbm[80, 81:150]
+    assert np.isfinite(row).all() and np.all(np.diff(row) < 0)
+    # geometrically every cell is in line of sight (the ray clears the curved earth); what the model
+    # adds to free space is the ground entering the 1.5 m receiver's Fresnel zone, growing with distance
+    x, y = t.xy_of(80, np.arange(81, 150))
+    d = np.hypot(x - t.xy_of(80, 80)[0], 0.0)
+    fs = free_space_loss_db(np.hypot(d, 28.5), 900.0)
+    excess = (60.0 - fs) - row
+    assert np.all(excess >= -1e-4) and np.all(np.diff(excess) > -1e-4) and np.all(excess[d < 1000] < 3.0)
+    # and with high antennas there is no diffraction at all: exactly free space
+    r2 = _quiet(coverage.predict, t, _site_at(t, 80, 80), model="p526", radius_m=3500, rx_height_m=20.0)
+    fs2 = free_space_loss_db(np.hypot(d, 10.0), 900.0)
+    np.testing.assert_allclose(r2.best_dbm[80, 81:150], 60.0 - fs2, atol=1e-3)
+
+
+def test_knife_edge_through_the_engine_matches_the_profile_method():
+    z = np.zeros((121, 121), np.float32)
+    z[:, 70] = 60.0  # a straight wall 10 cells east of the site
+    t = _terrain(z)
+    r = _quiet(coverage.predict, t, _site_at(t, 60, 60), model="p526", radius_m=2900, rx_height_m=1.5)
+    # cell due east, behind the wall: compare with the exact method on that cell's own profile
+    d_cell = 40 * 50.0
+    d = np.arange(0, d_cell + 1, 50.0)
+    h = np.zeros_like(d)
+    h[10] = 60.0
+    expect = 60.0 - path_loss_db(d, h, h_tx_m=30, h_rx_m=1.5, freq_mhz=900)
+    assert r.best_dbm[60, 100] == pytest.approx(expect, abs=0.05)
+    # the wall shadows everything behind it by more than 10 dB relative to the free side
+    assert r.best_dbm[60, 100] < r.best_dbm[60, 20] - 10
+
+
+def test_mirrored_terrain_gives_mirrored_map():
+    rng = np.random.default_rng(3)
+    z = np.cumsum(rng.normal(0, 4, (101, 101)), axis=1) + 100
+    t = _terrain(z)
+    tm = _terrain(z[:, ::-1])
+    a = _quiet(coverage.predict, t, _site_at(t, 50, 50), model="p526", radius_m=2425)
+    b = _quiet(coverage.predict, tm, _site_at(tm, 50, 50), model="p526", radius_m=2425)
+    fa, fb = a.best_dbm, b.best_dbm[:, ::-1]
+    assert np.array_equal(np.isfinite(fa), np.isfinite(fb))
+    np.testing.assert_allclose(fa[np.isfinite(fa)], fb[np.isfinite(fb)], atol=1e-3)
+
+
+def test_every_cell_within_radius_is_finite_on_real_tile(shared_file):
+    t = _quiet(coverage.open_terrain, shared_file("dem/S36E149.tif"))
+    sites = pd.DataFrame({"site_id": ["a"], "lon": [149.5], "lat": [-35.5], "height_m": [30.0],
+                          "freq_mhz": [900.0], "eirp_dbm": [60.0], "technology": ["4g"]})
+    r = _quiet(coverage.predict, t, sites, model="p526", radius_m=30_000)
+    geo = SiteGeometry.build(Grid(t.elevation_m, t.transform, t.crs, True), 149.5, -35.5, 30_000)
+    inside = np.isfinite(geo.dist_m)
+    r0, c0, h, w = geo.window
+    block = r.best_dbm[r0:r0 + h, c0:c0 + w]
+    assert inside.sum() > 300_000
+    assert np.isfinite(block[inside]).all()
+    assert np.isnan(block[~inside]).all()
+    assert np.isnan(r.best_dbm[:r0]).all() and (r.best_server[np.isfinite(r.best_dbm)] == 0).all()
+    # distances of the site frame agree with the WGS84 geodesic (pyproj) to 1e-4
+    from pyproj import Geod
+
+    rows, cols = np.nonzero(inside)
+    pick = np.random.default_rng(0).choice(len(rows), 500, replace=False)
+    lon, lat = t.xy_of(rows[pick] + r0, cols[pick] + c0)
+    _, _, dist = Geod(ellps="WGS84").inv(np.full(500, 149.5), np.full(500, -35.5), lon, lat)
+    np.testing.assert_allclose(geo.dist_m[rows[pick], cols[pick]], dist, rtol=1e-4)
+
+
+def test_a_real_ridge_casts_its_shadow_and_sweep_tracks_exact_per_cell(shared_file):
+    t = _quiet(coverage.open_terrain, shared_file("dem/S36E149.tif"))
+    site = (149.5, -35.5)
+    sites = pd.DataFrame({"site_id": ["a"], "lon": [site[0]], "lat": [site[1]], "height_m": [30.0],
+                          "freq_mhz": [900.0], "eirp_dbm": [60.0], "technology": ["2g"]})
+    r = _quiet(coverage.predict, t, sites, model="p526", radius_m=20_000)
+    rng = np.random.default_rng(1)
+    cells = np.argwhere(np.isfinite(r.best_dbm))
+    cells = cells[rng.choice(len(cells), 250, replace=False)]
+    diffs, shadowed, clear = [], [], []
+    ce = 1.0 / (4 / 3 * 6371e3)
+    for row, col in cells:
+        lon, lat = (float(v) for v in t.xy_of(row, col))
+        d, z = t.profile(site, (lon, lat))
+        if len(d) < 3:
+            continue
+        exact = 60.0 - path_loss_db(d, z, h_tx_m=30, h_rx_m=1.5, freq_mhz=900)
+        diffs.append(exact - r.best_dbm[row, col])
+        # geometric clearance of the ray over the curved profile
+        ray = (z[0] + 30) + (z[-1] + 1.5 - z[0] - 30) * d / d[-1]
+        gap = (ray - z - 0.5 * ce * d * (d[-1] - d))[1:-1]
+        clearance = np.min(gap)
+        fresnel = np.sqrt(299.792458 / 900 * d[1:-1] * (d[-1] - d[1:-1]) / d[-1])
+        fresnel_clear = np.min(gap / fresnel)
+        fs = free_space_loss_db(np.hypot(d[-1], z[0] + 30 - z[-1] - 1.5), 900.0)
+        excess = (60.0 - fs) - r.best_dbm[row, col]
+        if clearance < -100:  # a ridge more than 100 m above the ray
+            shadowed.append(excess)
+        elif fresnel_clear > 1.0:  # the whole first Fresnel zone is free
+            clear.append(excess)
+    diffs = np.abs(np.array(diffs))
+    # the sweep follows the exact per-cell method on each cell's own geodesic profile
+    assert np.median(diffs) < 0.5 and np.percentile(diffs, 90) < 2.0
+    assert len(shadowed) > 10 and len(clear) > 3
+    assert np.min(shadowed) > 15.0 and np.median(shadowed) > 25.0
+    assert np.max(clear) < 3.0
+
+
+def test_best_server_second_and_count():
+    t = _terrain(np.zeros((121, 121)))
+    s = pd.concat([_site_at(t, 60, 30, site_id="W"), _site_at(t, 60, 90, site_id="E", eirp_dbm=63.0)])
+    r = _quiet(coverage.predict, t, s, model="fspl", radius_m=2400, server_threshold_dbm=-60.0)
+    assert r.best_server[60, 10] == 0 and r.best_server[60, 110] == 1
+    # the stronger east site wins the midpoint; the west one is second there
+    assert r.best_server[60, 60] == 1
+    west_only = _quiet(coverage.predict, t, s.iloc[:1], model="fspl", radius_m=2425)
+    assert r.second_dbm[60, 60] == pytest.approx(west_only.best_dbm[60, 60])
+    both = np.isfinite(r.second_dbm)
+    assert (r.n_servers[both & (r.second_dbm >= -60)] == 2).all()
+    assert (r.n_servers[np.isfinite(r.best_dbm) & (r.best_dbm < -60)] == 0).all()
+    assert (r.best_server[np.isnan(r.best_dbm)] == -1).all()
+
+
+def test_sector_front_to_back_on_smooth_earth():
+    sites = pd.DataFrame([dict(site_id="S", lon=117.0, lat=-0.5, height_m=30, freq_mhz=900, eirp_dbm=60,
+                               technology="4g", azimuth_deg=90.0, beamwidth_deg=65.0, downtilt_deg=0.0)])
+    r = _quiet(coverage.predict, None, sites, model="hata", radius_m=5000, bounds=(116.95, -0.55, 117.05, -0.45),
+               resolution_m=100)
+    assert not r.has_terrain and "smooth earth" in r.metadata["terrain"]["note"]
+    east = r.sample(117.03, -0.5)[0]
+    west = r.sample(116.97, -0.5)[0]
+    assert east - west == pytest.approx(25.0, abs=0.5)
+
+
+def test_geometry_is_reused_across_frequencies():
+    t = _terrain(np.random.default_rng(2).normal(100, 20, (81, 81)))
+    g = Grid(t.elevation_m, t.transform, t.crs, False)
+    x, y = t.xy_of(40, 40)
+    geo = SiteGeometry.build(g, float(x), float(y), 1925)
+    prof_before = geo.profiles[0].copy()
+    l900 = geo.loss_db("p526", freq_mhz=900, h_tx_m=30, h_rx_m=1.5)
+    l1800 = geo.loss_db("p526", freq_mhz=1800, h_tx_m=30, h_rx_m=1.5)
+    assert geo.profiles[0] is not None and np.array_equal(prof_before, geo.profiles[0])
+    ok = np.isfinite(l900)
+    assert np.all(l1800[ok] > l900[ok])  # higher frequency, more loss everywhere
+    r = _quiet(coverage.predict, t, _site_at(t, 40, 40, freq_mhz=1800.0), model="p526", radius_m=1925)
+    r0, c0, h, w = geo.window
+    np.testing.assert_allclose(r.best_dbm[r0:r0 + h, c0:c0 + w][ok], (60 - l1800)[ok], atol=1e-4)
+
+
+def test_geotiff_and_xarray_views(tmp_path):
+    t = _terrain(np.zeros((41, 41)))
+    r = _quiet(coverage.predict, t, _site_at(t, 20, 20), model="p526", radius_m=900)
+    path = r.to_geotiff(tmp_path / "sub" / "cov.tif")
+    assert os.listdir(tmp_path / "sub") == ["cov.tif"]  # no temporary file left behind
+    with rasterio.open(path) as src:
+        assert src.count == 4 and src.dtypes[0] == "float32" and src.crs.to_epsg() == 32750
+        assert src.descriptions == ("best_dbm", "best_server", "second_dbm", "n_servers")
+        assert np.isnan(src.nodata)
+        tags = src.tags()
+        assert tags["COVERAGE_MODEL"] == "p526" and "radius_m" in tags["COVERAGE_METADATA"]
+        np.testing.assert_array_equal(src.read(1), r.best_dbm)
+    back = coverage.CoverageResult.from_geotiff(path)
+    np.testing.assert_array_equal(back.best_server, r.best_server)
+    ds = r.to_xarray()
+    assert set(ds.data_vars) == {"best_dbm", "best_server", "second_dbm", "n_servers"}
+    assert ds["best_dbm"].shape == (41, 41) and ds.attrs["model"] == "p526"
+
+
+def test_bad_input_is_refused_clearly(shared_file):
+    t = _terrain(np.zeros((41, 41)))
+    ok = _site_at(t, 20, 20)
+    with pytest.raises(TerrainExtentError, match="row 1.*outside the terrain"):
+        coverage.predict(t, ok.assign(lon=ok.lon + 1.0), model="p526", radius_m=500)
+    with pytest.raises(ModelRangeError, match="1800"):
+        coverage.predict(t, ok.assign(freq_mhz=1800.0), model="hata", radius_m=500)
+    with pytest.warns(ModelRangeWarning):
+        coverage.predict(t, ok.assign(freq_mhz=1800.0), model="hata", radius_m=500, extrapolate=True)
+    with pytest.raises(InputError, match="needs terrain"):
+        coverage.predict(None, ok, model="p526", radius_m=500)
+    with pytest.raises(InputError, match="rx_height_m"):
+        coverage.predict(t, ok, model="p526", radius_m=500, rx_height_m=-1)
+    with pytest.raises(InputError, match="radius_m"):
+        coverage.predict(t, ok, model="p526", radius_m=0)
+    with pytest.raises(InputError, match="unknown model"):
+        coverage.predict(t, ok, model="splat", radius_m=500)
+    real = _quiet(coverage.open_terrain, shared_file("dem/S36E149.tif"))
+    swapped = pd.DataFrame({"site_id": ["x"], "lon": [-35.5], "lat": [149.5]})
+    with pytest.raises(ValueError, match="swapped"):
+        coverage.predict(real, swapped, radius_m=500)
+    with pytest.raises(InputError, match="parameter"):
+        coverage.predict(t, ok, model="p526", radius_m=500, model_params={"k": 1.0})
