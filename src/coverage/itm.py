@@ -84,6 +84,7 @@ _VALID_MDVAR = frozenset(list(range(0, 4)) + list(range(10, 14)) + list(range(20
                          + list(range(30, 34)))
 
 _KERNEL_ERRORS = {
+    1: ("elevations_m", "the profile must not contain NaN or infinite values"),
     1013: ("epsilon/sigma", "the ground impedance must have a real part larger than its imaginary "
            "part (increase epsilon or decrease sigma)"),
     1016: ("n0", "the effective earth radius must lie within 4000-13,333 km"),
@@ -164,14 +165,17 @@ class ItmResult:
 
 
 def _result_scalar(rec: np.ndarray) -> ItmResult:
-    flags = int(rec[1])
-    return ItmResult(
-        loss_db=float(rec[0]), warnings=flags, warning_names=_names(flags), mode=int(rec[2]),
-        free_space_loss_db=float(rec[3]), d_km=float(rec[4]),
-        theta_hzn_rad=(float(rec[5]), float(rec[6])), d_hzn_m=(float(rec[7]), float(rec[8])),
-        h_e_m=(float(rec[9]), float(rec[10])), n_s=float(rec[11]), delta_h_m=float(rec[12]),
-        a_ref_db=float(rec[13]),
-    )
+    (loss, flags, mode, fs, d_km, th0, th1, dh0, dh1, he0, he1, n_s, dlt, a_ref,
+     _err) = rec.tolist()
+    flags = int(flags)
+    # the frozen dataclass is filled through its __dict__: same object as ItmResult(...), without
+    # twelve object.__setattr__ calls (a third of the cost of a 100-point evaluation)
+    obj = object.__new__(ItmResult)
+    obj.__dict__.update(
+        loss_db=loss, warnings=flags, warning_names=_names(flags), mode=int(mode),
+        free_space_loss_db=fs, d_km=d_km, theta_hzn_rad=(th0, th1), d_hzn_m=(dh0, dh1),
+        h_e_m=(he0, he1), n_s=n_s, delta_h_m=dlt, a_ref_db=a_ref)
+    return obj
 
 
 def _result_array(rec: np.ndarray, shape: tuple[int, ...]) -> ItmResult:
@@ -287,7 +291,7 @@ def _resolve_variability(time: Any, location: Any, situation: Any, confidence: A
 def _raise_kernel_error(code: int, index: Any = None, n_s: float = math.nan) -> None:
     name, rule = _KERNEL_ERRORS.get(code, ("input", "unknown error"))
     where = "" if index is None else f" (element {index})"
-    extra = "" if math.isnan(n_s) else f"; N_s = {n_s:.1f} N-units"
+    extra = "" if code == 1 or math.isnan(n_s) else f"; N_s = {n_s:.1f} N-units"
     raise ModelRangeError(f"ITM: {name}{where}: {rule}{extra} (NTIA error {code})")
 
 
@@ -354,8 +358,6 @@ def p2p(elevations_m: Any, step_m: float, *, h_tx_m: float, h_rx_m: float, freq_
     step = float(step_m)
     if not (step > 0.0 and math.isfinite(step)):
         raise ModelRangeError(f"ITM: step_m = {step_m!r} must be a finite distance > 0 m")
-    if not np.isfinite(z).all():
-        raise ModelRangeError("ITM: elevations_m contains NaN or infinite values")
     climate_i = _as_int("climate", climate)
     pol_i = _as_int("pol", pol)
     mdvar_i = _as_int("mdvar", mdvar)

@@ -44,7 +44,7 @@ RECORD = (
     "d_hzn_tx_m", "d_hzn_rx_m", "h_e_tx_m", "h_e_rx_m", "n_s", "delta_h_m", "a_ref_db", "error",
 )
 N_RECORD = len(RECORD)
-N_SCRATCH = 320  # scratch floats per evaluation: 245 resampled points + 2 heaps of 25
+N_SCRATCH = 560  # scratch floats per evaluation: 245 resampled points, a gather area, a heap
 
 _JIT = {"cache": True, "nogil": True, "error_model": "numpy"}
 
@@ -132,6 +132,32 @@ def fit_range(np_, xi, d_start, d_end):
 
 
 @numba.njit(**_JIT)
+def _sums(y, a, b, m0):
+    """``(sum y[a:b], sum y[i] * (m0 + i - a))`` with four partial sums (breaks the add latency chain)."""
+    s0 = s1 = s2 = s3 = 0.0
+    t0 = t1 = t2 = t3 = 0.0
+    i = a
+    m = m0
+    while i + 3 < b:
+        s0 += y[i]
+        s1 += y[i + 1]
+        s2 += y[i + 2]
+        s3 += y[i + 3]
+        t0 += y[i] * m
+        t1 += y[i + 1] * (m + 1.0)
+        t2 += y[i + 2] * (m + 2.0)
+        t3 += y[i + 3] * (m + 3.0)
+        i += 4
+        m += 4.0
+    while i < b:
+        s0 += y[i]
+        t0 += y[i] * m
+        i += 1
+        m += 1.0
+    return (s0 + s1) + (s2 + s3), (t0 + t1) + (t2 + t3)
+
+
+@numba.njit(**_JIT)
 def lsq_fit(y, np_, xi, d_start, d_end):
     """Least-squares line through ``y[0..np_]`` between two distances ([Algorithm] §43, zlsq1).
 
@@ -140,55 +166,107 @@ def lsq_fit(y, np_, xi, d_start, d_end):
     """
     i_start, i_end = fit_range(np_, xi, d_start, d_end)
     x_length = float(i_end - i_start)
-    mid = -0.5 * x_length
+    mid = -0.5 * x_length  # index offset from the middle of the range
     mid_end = i_end + mid
-    sum_y = 0.5 * (y[i_start] + y[i_end])
-    scaled = 0.5 * (y[i_start] - y[i_end]) * mid
-    i = i_start
-    for _ in range(2, i_end - i_start + 1):
-        i += 1
-        mid += 1.0
-        sum_y += y[i]
-        scaled += y[i] * mid
+    s_in, t_in = _sums(y, i_start + 1, i_end, mid + 1.0)
+    sum_y = 0.5 * (y[i_start] + y[i_end]) + s_in
+    scaled = 0.5 * (y[i_start] - y[i_end]) * mid + t_in
     sum_y = sum_y / x_length
     scaled = scaled * 12.0 / ((x_length * x_length + 2.0) * x_length)
     return sum_y - scaled * mid_end, sum_y + scaled * (np_ - mid_end)
 
 
 @numba.njit(**_JIT)
-def _kth_largest(a, n, k, heap, off, sign):
-    """k-th largest of ``sign * a[0:n]`` times ``sign`` (sign=-1 gives the k-th smallest).
+def _kth_largest_heap(a, a_off, n, k, heap, h_off, sign):
+    """k-th largest of ``sign * a[a_off:a_off+n]``, times ``sign``, with a min-heap of size k.
 
-    A min-heap of the k largest values kept in ``heap[off:off+k]``: one comparison per element
-    once the heap is full, cheaper than a sort for k <= 25, n <= 245.
+    Fallback of :func:`_kth_largest` for sets with many tied values.
     """
     for j in range(k):
-        v = sign * a[j]
+        v = sign * a[a_off + j]
         c = j
         while c > 0:
             p = (c - 1) >> 1
-            if heap[off + p] <= v:
+            if heap[h_off + p] <= v:
                 break
-            heap[off + c] = heap[off + p]
+            heap[h_off + c] = heap[h_off + p]
             c = p
-        heap[off + c] = v
+        heap[h_off + c] = v
     for j in range(k, n):
-        v = sign * a[j]
-        if v > heap[off]:
+        v = sign * a[a_off + j]
+        if v > heap[h_off]:
             c = 0
             while True:
                 lft = 2 * c + 1
                 if lft >= k:
                     break
                 m = lft
-                if lft + 1 < k and heap[off + lft + 1] < heap[off + lft]:
+                if lft + 1 < k and heap[h_off + lft + 1] < heap[h_off + lft]:
                     m = lft + 1
-                if heap[off + m] >= v:
+                if heap[h_off + m] >= v:
                     break
-                heap[off + c] = heap[off + m]
+                heap[h_off + c] = heap[h_off + m]
                 c = m
-            heap[off + c] = v
-    return sign * heap[off]
+            heap[h_off + c] = v
+    return sign * heap[h_off]
+
+
+@numba.njit(**_JIT)
+def _count_ge(buf, n, sign, t):
+    """Number of ``sign * buf[j] >= t`` for j < n (a branch-free, vectorisable pass)."""
+    c = 0
+    for j in range(n):
+        c += 1 if sign * buf[j] >= t else 0
+    return c
+
+
+@numba.njit(**_JIT)
+def _kth_largest(buf, n, k, sign, lo, hi):
+    """k-th largest of ``v = sign * buf[0:n]`` times ``sign`` (sign -1: the k-th smallest).
+
+    ``lo``/``hi`` are min/max of v. The residuals of a terrain profile are spatially correlated
+    and change from call to call, so heap or quickselect selection mispredicts branches on most
+    elements; here the value range is bisected with branch-free counting passes until at most 8
+    values remain in the bracket, which are gathered (into ``buf[256:]``) and ranked by counting.
+    Many tied values fall back to a heap (``buf[512:]``).
+    """
+    c_hi = _count_ge(buf, n, sign, hi)
+    if c_hi >= k:
+        return sign * hi
+    c_lo = n  # invariant: count(v >= lo) >= k > count(v >= hi)
+    for _ in range(200):
+        if c_lo - c_hi <= 8:
+            break
+        mid = 0.5 * (lo + hi)
+        if not (lo < mid < hi):
+            break
+        c = _count_ge(buf, n, sign, mid)
+        if c >= k:
+            lo = mid
+            c_lo = c
+        else:
+            hi = mid
+            c_hi = c
+    m = 0
+    for j in range(n):  # branch-free gather of the values in [lo, hi)
+        v = sign * buf[j]
+        buf[256 + m] = v
+        m += 1 if (v >= lo and v < hi) else 0
+    want = k - c_hi  # rank of the answer among the gathered values
+    if m > 16:
+        return sign * _kth_largest_heap(buf, 256, m, want, buf, 512, 1.0)
+    ans = lo
+    for i in range(m):
+        vi = buf[256 + i]
+        g = 0
+        ge = 0
+        for j in range(m):
+            vj = buf[256 + j]
+            g += 1 if vj > vi else 0
+            ge += 1 if vj >= vi else 0
+        if g < want <= ge:
+            ans = vi
+    return sign * ans
 
 
 @numba.njit(**_JIT)
@@ -196,9 +274,13 @@ def delta_h(z, np_, xi, d_start, d_end, buf):
     """Terrain irregularity parameter Delta h (m) between two distances of a profile.
 
     The profile is resampled at n = 10 p10 - 5 <= 245 equally spaced points, a least-squares
-    line is removed and Delta h_d is the interdecile range of the residuals; the asymptotic
-    Delta h is recovered by inverting [ERL 79-ITS 67, Eqn 3]. ``buf`` is scratch
-    (>= ``N_SCRATCH`` floats).
+    line is removed and Delta h_d is the interdecile range (p10-th largest minus p10-th smallest)
+    of the residuals; the asymptotic Delta h is recovered by inverting [ERL 79-ITS 67, Eqn 3]
+    ([Algorithm] §44-45, dlthx). ``buf`` is scratch (>= ``N_SCRATCH`` floats).
+
+    The sample positions are computed directly (x_start + j * step) where the reference
+    accumulates them with a unit-step walk; the interpolated values agree to ~1e-13 relative and
+    Delta h enters ITM only through continuous functions.
     """
     x_start = d_start / xi
     x_end = d_end / xi
@@ -209,21 +291,28 @@ def delta_h(z, np_, xi, d_start, d_end, buf):
     n = 10 * p10 - 5
     np_s = float(n - 1)
     x_step = (x_end - x_start) / np_s
-    i = int(x_start)
-    x = x_start - float(i + 1)  # offset from sample i+1, in (-1, 0]
-    for j in range(n):
-        while x > 0.0 and (i + 1) < np_:
-            x -= 1.0
-            i += 1
-        buf[j] = z[i + 1] + (z[i + 1] - z[i]) * x
-        x += x_step
+    last = np_ - 1
+    for j in range(n):  # linear interpolation at the resampled positions
+        p = x_start + j * x_step
+        i = min(int(p), last)
+        buf[j] = z[i] + (z[i + 1] - z[i]) * (p - i)
     fit1, fit2 = lsq_fit(buf, n - 1, 1.0, 0.0, np_s)
     slope = (fit2 - fit1) / np_s
+    lo0 = lo1 = math.inf
+    hi0 = hi1 = -math.inf
     for j in range(n):
-        buf[j] = buf[j] - fit1
-        fit1 += slope
-    q10 = _kth_largest(buf, n, p10, buf, 260, 1.0)
-    q90 = _kth_largest(buf, n, p10, buf, 290, -1.0)
+        v = buf[j] - (fit1 + j * slope)
+        buf[j] = v
+        if j & 1:
+            lo1 = min(lo1, v)
+            hi1 = max(hi1, v)
+        else:
+            lo0 = min(lo0, v)
+            hi0 = max(hi0, v)
+    lo = min(lo0, lo1)
+    hi = max(hi0, hi1)
+    q10 = _kth_largest(buf, n, p10, 1.0, lo, hi)
+    q90 = _kth_largest(buf, n, p10, -1.0, -hi, -lo)
     return (q10 - q90) / (1.0 - 0.8 * math.exp(-(d_end - d_start) / 50e3))
 
 
@@ -236,6 +325,7 @@ def find_horizons(z, np_, xi, z_tx, z_rx, a_e):
     """
     d = np_ * xi
     curv = 2.0 * a_e
+    inv_curv = 1.0 / curv
     th0 = (z_rx - z_tx) / d - d / curv
     th1 = -(z_rx - z_tx) / d - d / curv
     dh0 = d
@@ -245,14 +335,18 @@ def find_horizons(z, np_, xi, z_tx, z_rx, a_e):
     for i in range(1, np_):
         d_tx = d_tx + xi
         d_rx = d_rx - xi
-        t0 = (z[i] - z_tx) / d_tx - d_tx / curv
-        t1 = -(z_rx - z[i]) / d_rx - d_rx / curv
-        if t0 > th0:
-            th0 = t0
-            dh0 = d_tx
-        if t1 > th1:
-            th1 = t1
-            dh1 = d_rx
+        # division-free pre-check of "angle > best" (1e-9 m of slack, far above its rounding);
+        # the decision itself uses the reference's expression
+        if z[i] - z_tx > (th0 + d_tx * inv_curv) * d_tx - 1e-9:
+            t0 = (z[i] - z_tx) / d_tx - d_tx / curv
+            if t0 > th0:
+                th0 = t0
+                dh0 = d_tx
+        if z[i] - z_rx > (th1 + d_rx * inv_curv) * d_rx - 1e-9:
+            t1 = -(z_rx - z[i]) / d_rx - d_rx / curv
+            if t1 > th1:
+                th1 = t1
+                dh1 = d_rx
     return th0, th1, dh0, dh1
 
 
@@ -323,34 +417,36 @@ def _height_function(x_km, k):
 
 
 @numba.njit(**_JIT)
-def _smooth_earth(d, f, a_e, theta_los, dh0, dh1, he0, he1, zg_abs):
-    """Smooth-earth diffraction loss (dB), Vogler's three-radii method [Vogler 1964; Algorithm 4.20]."""
-    theta_nlos = d / a_e - theta_los
-    d_ml = dh0 + dh1
-    a0 = (d - d_ml) / (d / a_e - theta_los)
+def _smooth_earth_terminals(dh0, dh1, he0, he1, f, zg_abs):
+    """Terminal part of Vogler's three-radii smooth-earth diffraction [Vogler 1964].
+
+    The terminal radii a_i = d_hzn,i^2 / (2 h_e,i) do not depend on the path distance, so the
+    normalised distances x_1, x_2 and the height-gain terms F(x_1, K_1) + F(x_2, K_2) are computed
+    once per evaluation. Returns ``(x1 + x2, F1 + F2, f^(1/3), f^(-1/3) / |Z_g|)``.
+    """
+    f_third = np.cbrt(f)
+    kf = 0.017778 / (f_third * zg_abs)  # [Vogler 1964, Eqn 6a/7a] without C_0
     a1 = 0.5 * dh0 * dh0 / he0
     a2 = 0.5 * dh1 * dh1 / he1
-    dk0 = a0 * theta_nlos / 1000.0
-    dk1 = dh0 / 1000.0
-    dk2 = dh1 / 1000.0
-    third = 1.0 / 3.0
-    f_third = f ** third
-    f_mthird = f ** (-third)
-    # C_0 = (4/3 a_0 / a_i)^(1/3), a_0 = 6370 km [Vogler 1964, Eqn 2]
-    c0 = ((4.0 / 3.0) * 6370e3 / a0) ** third
-    c1 = ((4.0 / 3.0) * 6370e3 / a1) ** third
-    c2 = ((4.0 / 3.0) * 6370e3 / a2) ** third
-    k0 = 0.017778 * c0 * f_mthird / zg_abs  # [Vogler 1964, Eqn 6a/7a]
-    k1 = 0.017778 * c1 * f_mthird / zg_abs
-    k2 = 0.017778 * c2 * f_mthird / zg_abs
-    b0 = 1.607 - k0  # [Vogler 1964, Fig 4]
-    b1 = 1.607 - k1
-    b2 = 1.607 - k2
-    x1 = b1 * c1 * c1 * f_third * dk1
-    x2 = b2 * c2 * c2 * f_third * dk2
-    x0 = b0 * c0 * c0 * f_third * dk0 + x1 + x2
+    c1 = np.cbrt((4.0 / 3.0) * 6370e3 / a1)  # C_0 = (4/3 a_0 / a_i)^(1/3), a_0 = 6370 km
+    c2 = np.cbrt((4.0 / 3.0) * 6370e3 / a2)
+    k1 = kf * c1
+    k2 = kf * c2
+    x1 = (1.607 - k1) * c1 * c1 * f_third * dh0 / 1000.0  # B_0 = 1.607 - K [Vogler 1964, fig 4]
+    x2 = (1.607 - k2) * c2 * c2 * f_third * dh1 / 1000.0
+    return x1 + x2, _height_function(x1, k1) + _height_function(x2, k2), f_third, kf
+
+
+@numba.njit(**_JIT)
+def _smooth_earth(d, a_e, theta_los, d_ml, x12, f12, f_third, kf):
+    """Smooth-earth diffraction loss (dB) at distance d, three-radii method [Algorithm 4.20]."""
+    theta_nlos = d / a_e - theta_los
+    a0 = (d - d_ml) / theta_nlos
+    c0 = np.cbrt((4.0 / 3.0) * 6370e3 / a0)
+    k0 = kf * c0
+    x0 = (1.607 - k0) * c0 * c0 * f_third * (a0 * theta_nlos / 1000.0) + x12
     g_x = 0.05751 * x0 - 10.0 * math.log10(x0)  # [TN101 8.4]
-    return g_x - _height_function(x1, k1) - _height_function(x2, k2) - 20.0
+    return g_x - f12 - 20.0
 
 
 @numba.njit(**_JIT)
@@ -366,11 +462,14 @@ def _sigma_h(dlt_d):
 
 
 @numba.njit(**_JIT)
-def _diffraction_loss(d, dh0, dh1, he0, he1, zg_abs, a_e, dlt, h0, h1, area_mode, theta_los,
+def _diffraction_loss(d, dh0, dh1, he0, he1, se, a_e, dlt, h0, h1, area_mode, theta_los,
                       d_sml, f):
-    """Diffraction attenuation (dB): weighted knife-edge / smooth earth plus clutter [Algorithm 4.x]."""
+    """Diffraction attenuation (dB): weighted knife-edge / smooth earth plus clutter [Algorithm 4.x].
+
+    ``se`` is the tuple of :func:`_smooth_earth_terminals`.
+    """
     a_k = _knife_edge(d, f, a_e, theta_los, dh0, dh1)
-    a_se = _smooth_earth(d, f, a_e, theta_los, dh0, dh1, he0, he1, zg_abs)
+    a_se = _smooth_earth(d, a_e, theta_los, dh0 + dh1, se[0], se[1], se[2], se[3])
     sigma_hd = _sigma_h(_roughness(d_sml, dlt))
     a_fo = min(15.0, 5.0 * math.log10(1.0 + 1e-5 * h0 * h1 * f * sigma_hd))  # [ERL 79-ITS 67 3.38c]
     dlt_d = _roughness(d, dlt)
@@ -528,15 +627,15 @@ def longley_rice(th0, th1, f, zg, dh0, dh1, he0, he1, gamma_e, n_s, dlt, h0, h1,
         return math.nan, warn, 0, 1016
     if zg.real <= abs(zg.imag):
         return math.nan, warn, 0, 1013
-    zg_abs = abs(zg)
+    se = _smooth_earth_terminals(dh0, dh1, he0, he1, f, abs(zg))
 
     # diffraction line through two distances far in the diffraction region
-    scale = (a_e * a_e / f) ** (1.0 / 3.0)
+    scale = np.cbrt(a_e * a_e / f)
     d3 = max(d_sml, d_ml + 5.0 * scale)
     d4 = d3 + 10.0 * scale
-    a3 = _diffraction_loss(d3, dh0, dh1, he0, he1, zg_abs, a_e, dlt, h0, h1, area_mode, theta_los,
+    a3 = _diffraction_loss(d3, dh0, dh1, he0, he1, se, a_e, dlt, h0, h1, area_mode, theta_los,
                            d_sml, f)
-    a4 = _diffraction_loss(d4, dh0, dh1, he0, he1, zg_abs, a_e, dlt, h0, h1, area_mode, theta_los,
+    a4 = _diffraction_loss(d4, dh0, dh1, he0, he1, se, a_e, dlt, h0, h1, area_mode, theta_los,
                            d_sml, f)
     m_d = (a4 - a3) / (d4 - d3)
     a_d0 = a3 - m_d * d3
@@ -660,7 +759,7 @@ def variability(time, location, situation, he0, he1, dlt, f, d, a_ref, climate, 
     wn = f / 47.7
     # effective distance [Algorithm 5.3], a_9000 = 9000 km
     d_ex = (math.sqrt(2.0 * 9000e3 * he0) + math.sqrt(2.0 * 9000e3 * he1)
-            + (575.7e12 / wn) ** (1.0 / 3.0))
+            + np.cbrt(575.7e12 / wn))
     if d < d_ex:
         d_e = 130e3 * d / d_ex
     else:
@@ -777,13 +876,16 @@ def p2p_core(z, np_, prm, rec, buf):
     sigma = prm[8]
     mdvar = int(prm[9])
     d = np_ * xi
+    total, _unused = _sums(z, 0, np_ + 1, 0.0)
+    if not math.isfinite(total):
+        rec[0] = math.nan
+        rec[14] = 1
+        return
     h_sys = prm[13]
     if math.isnan(h_sys):
         # mean elevation ignoring the first and last 10 % of the profile
         p10 = int(0.1 * np_)
-        h_sys = 0.0
-        for i in range(p10, np_ - p10 + 1):
-            h_sys += z[i]
+        h_sys, _unused = _sums(z, p10, np_ - p10 + 1, 0.0)
         h_sys = h_sys / (np_ - 2 * p10 + 1)
     n_s = surface_refractivity(n0, h_sys)
     gamma_e = effective_curvature(n_s)
@@ -831,7 +933,7 @@ def p2p_core(z, np_, prm, rec, buf):
 @numba.njit(**_JIT)
 def p2p_one(z, np_, prm, rec):
     """One point-to-point evaluation (see :func:`p2p_core`); allocates its own scratch."""
-    buf = np.empty(320)
+    buf = np.empty(560)
     p2p_core(z, np_, prm, rec, buf)
 
 
@@ -840,7 +942,7 @@ def p2p_batch(profiles, n_points, prm2d, rec2d):
     """Point-to-point on every row: ``profiles[j, 0:n_points[j]]``, parameters ``prm2d[j]``."""
     n = profiles.shape[0]
     for j in numba.prange(n):
-        buf = np.empty(320)
+        buf = np.empty(560)
         p2p_core(profiles[j], n_points[j] - 1, prm2d[j], rec2d[j], buf)
 
 

@@ -178,13 +178,14 @@ def _radial(z, n, xi, h_tx, h_rx, f, climate, n0, pol, eps, sigma, mdvar, time, 
                     best = v
                     ib = i
                 t -= 1
-            d_rx = d
-            for _ in range(ib):
-                d_rx = d_rx - xi  # the reference's distance arithmetic
-            t1 = -(z_rx - z[ib]) / d_rx - d_rx / curv
-            if t1 > th1:
-                th1 = t1
-                dh1 = d_rx
+            if best > th1 - 1e-9:  # the candidate may beat the line-of-sight angle
+                d_rx = d
+                for _ in range(ib):
+                    d_rx = d_rx - xi  # the reference's distance arithmetic (step by step)
+                t1 = -(z_rx - z[ib]) / d_rx - d_rx / curv
+                if t1 > th1:
+                    th1 = t1
+                    dh1 = d_rx
 
         d_start = min(15.0 * h_tx, 0.1 * dh0)
         d_end = d - min(15.0 * h_rx, 0.1 * dh1)
@@ -253,7 +254,7 @@ def itm_radials(elev2d, n_valid, step_m, h_tx_m, h_rx_m, freq_mhz, climate, n0, 
     for j in numba.prange(n_rad):
         n = min(n_valid[j], n_col)
         m = max(n, 1)
-        buf = np.empty(320)
+        buf = np.empty(560)
         dacc = np.empty(m)
         q0 = np.empty(m + 1)
         q1 = np.empty(m + 1)
@@ -296,7 +297,7 @@ def itm_radials_exact(elev2d, n_valid, step_m, h_tx_m, h_rx_m, freq_mhz, climate
         prm[12] = situation
         prm[13] = math.nan
         rec = np.empty(15)
-        buf = np.empty(320)
+        buf = np.empty(560)
         row = out2d[j]
         for k in range(n_col):
             row[k] = math.nan
