@@ -39,7 +39,7 @@ C_M_PER_US = 299.792458  # speed of light, m per microsecond: lambda (m) = C / f
 
 #: Colours of village statuses (blue covered, orange partial, red blankspot; grey when unknown).
 STATUS_COLORS: dict[str, str] = {"covered": "#2166ac", "partial": "#ff7f00", "blankspot": "#e31a1c",
-                                 "unknown": "#7f7f7f"}
+                                 "unassessed": "#bdbdbd", "unknown": "#7f7f7f"}
 STATUS_ORDER = ("covered", "partial", "blankspot")
 
 _METRIC_LABELS = {"rsrp_dbm": "RSRP", "rscp_dbm": "RSCP", "rxlev_dbm": "RxLev", "ss_rsrp_dbm": "SS-RSRP",
@@ -314,11 +314,12 @@ def _draw_villages(ax, villages, crs, *, labels=False, max_labels=60):
     geoms = v.geometry
     polys = geoms.geom_type.isin(["Polygon", "MultiPolygon"]).to_numpy()
     handles = []
-    present = [s for s in (*STATUS_ORDER, "unknown") if (status == s).any()]
     other = ~np.isin(status, list(STATUS_COLORS))
     status = np.where(other, "unknown", status)
+    present = [s for s in (*STATUS_ORDER, "unassessed", "unknown") if (status == s).any()]
     styles = {"covered": dict(lw=0.9, hatch=None), "partial": dict(lw=1.6, hatch=".."),
-              "blankspot": dict(lw=2.0, hatch="///"), "unknown": dict(lw=0.6, hatch=None)}
+              "blankspot": dict(lw=2.0, hatch="///"), "unassessed": dict(lw=0.6, hatch=None),
+              "unknown": dict(lw=0.6, hatch=None)}
     for s in present or ["unknown"]:
         sel = status == s
         if not sel.any():
@@ -699,12 +700,15 @@ def plot_profile(terrain, site, point, *, freq_mhz: float | None = None, h_tx_m:
     if ax is None:
         _, ax = plt.subplots(figsize=figsize, layout="constrained")
     km = geo.distance_m / 1000.0
-    base = min(float(np.min(geo.bulge_m + np.minimum(geo.ground_m, 0.0))), 0.0)
-    floor = min(base, float(np.min(geo.terrain_m))) - 0.05 * max(float(np.ptp(geo.terrain_m)), 10.0)
-    ax.fill_between(km, floor, geo.bulge_m, color="#c6dbef", alpha=0.6, lw=0, zorder=1)
-    ax.plot(km, geo.bulge_m, color="#4292c6", lw=0.8, ls="--", zorder=2, gid="sea_level",
-            label=f"sea level on the k = {k_factor:.3g} earth")
-    ax.fill_between(km, geo.bulge_m, geo.terrain_m, color="#bf9b6b", alpha=0.9, lw=0, zorder=2)
+    span = max(float(np.ptp(geo.terrain_m)), geo.tx_height_m - float(np.min(geo.terrain_m)), 10.0)
+    floor = float(np.min(geo.ground_m)) - 0.15 * span
+    if floor < 0.15 * span:  # near sea level: start at (or below) sea level
+        floor = min(0.0, float(np.min(geo.ground_m))) - 0.05 * span
+    curve = floor + geo.bulge_m  # the curved earth: a datum below the terrain, bulged like it
+    ax.fill_between(km, floor, curve, color="#c6dbef", alpha=0.7, lw=0, zorder=1)
+    ax.plot(km, curve, color="#4292c6", lw=0.9, ls="--", zorder=2, gid="earth_curve",
+            label=f"earth curvature (k = {k_factor:.3g}), {float(np.max(geo.bulge_m)):.1f} m bulge")
+    ax.fill_between(km, curve, geo.terrain_m, color="#bf9b6b", alpha=0.9, lw=0, zorder=2)
     ax.plot(km, geo.terrain_m, color="#6b4a2b", lw=1.2, zorder=3, gid="terrain", label="terrain + earth bulge")
     ax.fill_between(km, geo.los_m - geo.fresnel_radius_m, geo.los_m + geo.fresnel_radius_m, color="#fdd49e",
                     alpha=0.45, lw=0, zorder=3, gid="fresnel", label="1st Fresnel zone")
@@ -740,7 +744,17 @@ def plot_profile(terrain, site, point, *, freq_mhz: float | None = None, h_tx_m:
             txt += f" (diffraction {losses['p526_diffraction']:.1f} dB)"
         lines.append(txt)
     if eirp_dbm is not None and "p526" in losses:
-        lines.append(f"received power (P.526): {eirp_dbm - losses['p526']:.1f} dBm")
+        p_rx = eirp_dbm - losses["p526"]
+        tech = str(site.get("technology", "")).lower() if hasattr(site, "get") else ""
+        bw = site.get("bandwidth_mhz", None) if hasattr(site, "get") else None
+        if tech in ("2g", "3g", "4g", "5g") and (tech in ("2g", "3g") or (bw is not None and np.isfinite(float(bw)))):
+            from .sites import metric_offset_db
+
+            metric = signal_classes(tech).metric
+            val = p_rx + metric_offset_db(tech, float(bw) if bw is not None else 0.0)
+            lines.append(f"{metric_label(metric).replace(' (dBm)', '')} (P.526, main lobe): {val:.1f} dBm")
+        else:
+            lines.append(f"received power (P.526, main lobe): {p_rx:.1f} dBm")
     state = ("line of sight clear" if geo.los_clear and geo.fresnel_clear >= 0.6 else
              "line of sight clear, Fresnel zone obstructed" if geo.los_clear else "line of sight blocked")
     lines[:0] = [state, f"min clearance {geo.fresnel_clear:.2f} × r₁ (Fresnel)", ""]
@@ -787,13 +801,13 @@ def _status_counts(table, level: str):
         if key is None:
             raise InputError(f"plot_indicator: the village table has no {level} column ({names})")
         counts = pd.crosstab(df[key].astype(str), df["status"].astype(str).str.lower())
-        for s in STATUS_ORDER:
+        for s in (*STATUS_ORDER, "unassessed"):
             if s not in counts:
                 counts[s] = 0
-        return counts[list(STATUS_ORDER)]
+        return counts[[*STATUS_ORDER, "unassessed"]]
     key = next((c for c in names if c in df), None)
     cols = {}
-    for s in STATUS_ORDER:
+    for s in (*STATUS_ORDER, "unassessed"):
         cand = [c for c in (f"n_{s}", s, f"{s}_villages", f"villages_{s}", f"n_{s}_villages") if c in df]
         if cand:
             cols[s] = cand[0]
@@ -801,11 +815,11 @@ def _status_counts(table, level: str):
         raise InputError("plot_indicator: expected a village table with a 'status' column or a summary with "
                          "counts per status (n_covered, n_partial, n_blankspot)")
     counts = pd.DataFrame({s: pd.to_numeric(df[c], errors="coerce").fillna(0) for s, c in cols.items()})
-    for s in STATUS_ORDER:
+    for s in (*STATUS_ORDER, "unassessed"):
         if s not in counts:
             counts[s] = 0
     counts.index = df[key].astype(str) if key else df.index.astype(str)
-    return counts[list(STATUS_ORDER)]
+    return counts[[*STATUS_ORDER, "unassessed"]]
 
 
 def plot_indicator(summary, level: str = "kabupaten", *, sort: str = "blankspot_share", title: str | None = None,
@@ -830,7 +844,7 @@ def plot_indicator(summary, level: str = "kabupaten", *, sort: str = "blankspot_
     plt = _mpl()
 
     counts = _status_counts(summary, level)
-    total = counts.sum(axis=1).replace(0, np.nan)
+    total = counts[list(STATUS_ORDER)].sum(axis=1).replace(0, np.nan)  # assessed villages
     share_b = 100.0 * counts["blankspot"] / total
     share_p = 100.0 * counts["partial"] / total
     if sort == "blankspot_share":
@@ -847,7 +861,8 @@ def plot_indicator(summary, level: str = "kabupaten", *, sort: str = "blankspot_
                                  gridspec_kw={"width_ratios": [1.3, 1]})
     y = np.arange(n)
     left = np.zeros(n)
-    for s in STATUS_ORDER:
+    shown = [*STATUS_ORDER] + (["unassessed"] if counts["unassessed"].sum() > 0 else [])
+    for s in shown:
         vals = counts[s].to_numpy(float)
         a1.barh(y, vals, left=left, color=STATUS_COLORS[s], label=s, edgecolor="white", linewidth=0.5, gid=f"bar_{s}")
         left += vals
@@ -868,9 +883,9 @@ def plot_indicator(summary, level: str = "kabupaten", *, sort: str = "blankspot_
     for a in (a1, a2):
         a.grid(axis="x", alpha=0.3)
         a.set_axisbelow(True)
-    fig.legend(*a1.get_legend_handles_labels(), loc="outside lower center", ncol=3, fontsize=8.5, frameon=False)
+    fig.legend(*a1.get_legend_handles_labels(), loc="outside lower center", ncol=len(shown), fontsize=8.5, frameon=False)
     tot_b = int(counts["blankspot"].sum())
-    tot = int(counts.to_numpy().sum())
+    tot = int(counts[list(STATUS_ORDER)].to_numpy().sum())
     fig.suptitle(title or f"Blankspot villages by {level}: {tot_b} of {tot} ({100.0 * tot_b / max(tot, 1):.1f} %)",
                  fontsize=11)
     return fig
