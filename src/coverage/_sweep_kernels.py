@@ -266,7 +266,8 @@ def received_power(loss, dist, az, zcell, h_ts_amsl, h_rx, eirp_dbm, azimuth_deg
 
 @njit(cache=True, parallel=True)
 def free_space_plus(excess, dist, zcell, h_ts_amsl, h_rx, freq_mhz, out):
-    """Loss = free-space loss over the cell's 3-D distance (P.525 eq. (4)) + excess loss."""
+    """Loss = free-space loss (P.525 eq. (4)) over the cell's 3-D distance + excess loss; with
+    ``h_ts_amsl`` NaN the ground distance is used instead."""
     h, w = excess.shape
     k = 20.0 * math.log10(4.0 * math.pi * freq_mhz * 1e6 / 299792458.0)
     for r in prange(h):
@@ -277,7 +278,7 @@ def free_space_plus(excess, dist, zcell, h_ts_amsl, h_rx, freq_mhz, out):
                 out[r, c] = np.nan
                 continue
             dz = h_ts_amsl - (zcell[r, c] + h_rx)
-            d3 = math.sqrt(d * d + dz * dz)
+            d3 = math.sqrt(d * d + dz * dz) if dz == dz else d
             out[r, c] = k + 20.0 * math.log10(max(d3, 1.0)) + x
 
 

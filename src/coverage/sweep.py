@@ -143,6 +143,7 @@ class SiteGeometry:
         cell_excess = np.empty_like(self.dist_m)
         K.radials_to_cells(excess, nvalid, self.step_m, self.dist_m, self.azimuth_rad, cell_excess)
         loss = np.empty_like(self.dist_m)
-        K.free_space_plus(cell_excess, self.dist_m, self.ground_m, self.site_ground_m + h_tx_m, float(h_rx_m),
-                          float(freq_mhz), loss)
+        h_ts = self.site_ground_m + h_tx_m
+        K.free_space_plus(cell_excess, self.dist_m, self.ground_m, h_ts if m.free_space_3d else np.nan,
+                          float(h_rx_m), float(freq_mhz), loss)
         return loss

@@ -119,6 +119,8 @@ class DistanceModel(PropagationModel):
 @dataclass(frozen=True)
 class ProfileModel(PropagationModel):
     kind: ClassVar[str] = "profile"
+    #: Free-space part added back at each cell over its 3-D distance (P.1812 eq. (8)); False: ground distance.
+    free_space_3d: ClassVar[bool] = True
 
     def radial_excess_db(self, z2d: np.ndarray, nvalid: np.ndarray, step_m: float, *, freq_mhz: float,
                          h_tx_m: float, h_rx_m: float, **params) -> np.ndarray:
