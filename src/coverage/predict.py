@@ -188,13 +188,43 @@ def predict(terrain: Terrain | None, sites, model: str = "p526", radius_m: float
     m.warn_distance(radius_m, cell_min)
 
     # ---------------------------------------------------------------- sweep
+    show = progress or (progress is None and _interactive() and len(sites) > 20)
+    best, second, server, count, n_cells = _accumulate(grid, sites, sx, sy, inside, m, params, tech, threshold,
+                                                       rx_height_m, radius_m, progress=show)
+    elapsed = time.perf_counter() - t_start
+    log.info("predicted %d sites, %d cell evaluations in %.2f s", len(sites), n_cells, elapsed)
+    meta = {
+        "model": m.name, "model_reference": m.reference, "model_params": {k: v for k, v in params.items()},
+        "radius_m": float(radius_m), "rx_height_m": float(rx_height_m), "technology": tech, "metric": metric,
+        "server_threshold_dbm": threshold, "terrain": terrain_meta, "n_sites": int(len(sites)),
+        "cell_evaluations": n_cells, "seconds": round(elapsed, 3),
+    }
+    return CoverageResult(best, server, second, count, grid.transform, grid.crs, sites, metric, tech, m.name, meta)
+
+
+def _accumulate(grid: Grid, sites, sx, sy, inside, m, params, tech: str, threshold: float, rx_height_m: float,
+                radius_m: float, *, index=None, progress: bool = False):
+    """Fold every site's signal into best / second / best-server / count arrays on ``grid``.
+
+    The one per-site loop of the engine, shared by :func:`predict` and each tile of
+    :mod:`coverage.tiles`: ``grid`` may be a window of the full grid, and ``index`` gives each row's
+    site index in the full site table (default ``0..n-1``). Sites are folded in row order, so ties
+    resolve as in an untiled run. ``inside`` says whether each site lies on the *full* grid.
+
+    Returns
+    -------
+    best, second, server, count : ndarray
+        float32, float32, int32, int16 arrays of ``grid.shape``.
+    n_cells : int
+        Number of cell evaluations.
+    """
     best = np.full(grid.shape, np.nan, np.float32)
     second = np.full(grid.shape, np.nan, np.float32)
     server = np.full(grid.shape, -1, np.int32)
     count = np.zeros(grid.shape, np.int16)
     geometry_cache: dict[tuple[float, float], SiteGeometry] = {}
     iterator = range(len(sites))
-    if progress or (progress is None and _interactive() and len(sites) > 20):
+    if progress:
         try:
             from tqdm.auto import tqdm
 
@@ -227,17 +257,10 @@ def predict(terrain: Terrain | None, sites, model: str = "p526", radius_m: float
                          float(row["vertical_beamwidth_deg"]) if sector else 0.0, 20.0,
                          metric_offset_db(tech, float(row["bandwidth_mhz"])) if tech != "mixed" else 0.0, sig)
         r0, c0, _, _ = geo.window
-        K.combine_best(sig, r0 - grid.row_off, c0 - grid.col_off, i, threshold, best, second, server, count)
+        site_index = i if index is None else int(index[i])
+        K.combine_best(sig, r0 - grid.row_off, c0 - grid.col_off, site_index, threshold, best, second, server, count)
         n_cells += int(np.isfinite(sig).sum())
-    elapsed = time.perf_counter() - t_start
-    log.info("predicted %d sites, %d cell evaluations in %.2f s", len(sites), n_cells, elapsed)
-    meta = {
-        "model": m.name, "model_reference": m.reference, "model_params": {k: v for k, v in params.items()},
-        "radius_m": float(radius_m), "rx_height_m": float(rx_height_m), "technology": tech, "metric": metric,
-        "server_threshold_dbm": threshold, "terrain": terrain_meta, "n_sites": int(len(sites)),
-        "cell_evaluations": n_cells, "seconds": round(elapsed, 3),
-    }
-    return CoverageResult(best, server, second, count, grid.transform, grid.crs, sites, metric, tech, m.name, meta)
+    return best, second, server, count, n_cells
 
 
 def _outside_geometry(grid: Grid, key, radius_m) -> SiteGeometry | None:

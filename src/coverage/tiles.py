@@ -1,0 +1,898 @@
+"""Tiled, memory-bounded runs of :func:`coverage.predict`, on local cores or on a Dask cluster.
+
+``coverage.predict(..., out="coverage.tif", tile_size=1024, client=None)`` lands here.
+
+Tiles
+    The output grid (the terrain grid, cropped to ``bounds``, or the smooth-earth grid) is cut into
+    ``tile_size`` x ``tile_size`` tiles. A tile task takes the sites whose radius can reach the tile
+    (a box test in cells, a superset of the true disc test), reads the terrain window *tile ± (2 x
+    radius + 5 cells)*, runs the per-site loop of :func:`coverage.predict` on that window (one
+    :class:`~coverage.sweep.Grid` with ``row_off/col_off``) and keeps the tile.
+
+Same answer, to the bit
+    Kernels work in full-grid indices, so a window gives the same bits as the whole grid wherever
+    the window holds what a value depends on. With the margin above every radial of every selected
+    site lies wholly on the window (or stops at the edge of the *full* grid, as it does untiled), so
+    the profiles, ``nvalid`` and therefore any profile model (P.526, ITM, whose sweep centres its
+    sums on the radial's length) give identical values; sites are folded in site-index order, so ties
+    resolve identically. The price: a site touching k tiles has its radials computed k times (the
+    ``redundancy`` figure in the metadata, about ``((T + 2R) / T)^2``).
+
+Engines and numba threads
+    ``client=None`` runs a ``ProcessPoolExecutor`` of ``workers`` processes (default: all cores),
+    started with *spawn* (GNU OpenMP, numba's usual layer, is not fork-safe, and a fork would count
+    the parent's pages in every child's RSS). A Dask ``Client`` (or a scheduler address) runs one
+    task per tile on the cluster (``retries=2``: a lost worker's tile runs again elsewhere).
+    Parallelism comes from tiles, not from numba: each task sets ``numba.set_num_threads(1)`` for its
+    own thread (the setting is thread-local), so ``k`` concurrent tiles use ``k`` cores, never
+    ``k x cores`` threads. The *workqueue* layer (numba's fallback when neither OpenMP nor TBB loads)
+    aborts the whole process when two threads enter parallel kernels at once, even with one thread
+    each; a task that finds it serialises on a per-process lock and then uses the worker's threads
+    inside the tile instead. Dask workers therefore need no special configuration; a cluster of
+    single-threaded worker processes (``threads_per_worker=1``) is the most efficient.
+
+Writing and resume
+    Finished tiles go, from the single driver process, (1) into ``<out>.parts/`` as one ``.npz`` per
+    tile, written to a temporary name and renamed, next to a ``manifest.json`` holding a hash of
+    every input (terrain bytes or file identity, sites, model, parameters, grid, tile size), and
+    (2) into ``<out>.parts/assembling.tif``, a tiled deflate GeoTIFF written window by window. At the
+    end the GeoTIFF is renamed to ``out`` and the parts are removed: ``out`` is never half-written.
+    A run that is killed leaves the parts; the same call again reuses every finished tile whose
+    manifest hash matches and ends with the identical file. The full raster is never in memory: the
+    driver holds at most ``2 x workers`` tiles in flight, a task one terrain window and one tile.
+
+Terrain may also be a path to a single-band raster (GeoTIFF, VRT) without voids: tasks then read
+only their window from it (the workers must see the same path).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import logging
+import math
+import os
+import shutil
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any, Mapping
+
+import numpy as np
+import pandas as pd
+from pyproj import CRS, Transformer
+
+from .errors import InputError, TerrainExtentError, TerrainReadError
+from .propagation import ProfileModel, get_model
+from .result import LAYERS, CoverageResult
+from .sites import METRICS
+from .sweep import Grid
+from .terrain import WGS84_A, WGS84_E2, Terrain, _bounds_in_crs
+from .thresholds import USABLE_DBM
+
+log = logging.getLogger(__name__)
+
+__all__ = ["predict_tiled", "LazyCoverageResult", "DEFAULT_TILE_SIZE"]
+
+#: Tile edge (cells) when ``out`` or ``client`` is given without ``tile_size``.
+DEFAULT_TILE_SIZE = 1024
+_FORMAT_VERSION = 1  # bump when the tile files or the hash inputs change meaning
+
+
+# ==================================================================================== terrain sources
+@dataclass
+class _RasterSource:
+    """A single-band raster file read window by window (never whole)."""
+
+    path: str
+    row_off: int  # offset of the output grid in the file (bounds crop)
+    col_off: int
+
+    def read(self, r0, c0, h, w) -> np.ndarray:
+        import rasterio
+        from rasterio.windows import Window
+
+        try:
+            with rasterio.open(self.path) as src:
+                z = src.read(1, window=Window(c0 + self.col_off, r0 + self.row_off, w, h), out_dtype="float32")
+                nodata = src.nodata
+        except rasterio.errors.RasterioIOError as exc:
+            raise TerrainReadError(f"cannot read terrain window from {self.path}: {exc}") from exc
+        bad = ~np.isfinite(z) | (z <= -32767)
+        if nodata is not None and np.isfinite(nodata):
+            bad |= z == np.float32(nodata)
+        if bad.any():
+            raise TerrainExtentError(
+                f"{self.path}: {int(bad.sum())} void cells in rows {r0}..{r0 + h}, cols {c0}..{c0 + w}; a terrain "
+                "file for tiled runs must be void-free (open_terrain(..., fill_voids=True) and write it out)")
+        return np.ascontiguousarray(z)
+
+
+def _open_raster_terrain(path, bounds):
+    """(source, transform, crs, shape, meta) of a raster path, cropped to ``bounds`` like
+    :meth:`Terrain.window_lonlat`."""
+    import rasterio
+    import rasterio.windows
+
+    path = os.fspath(path)
+    try:
+        with rasterio.open(path) as src:
+            transform, crs, shape = src.transform, src.crs, (src.height, src.width)
+    except rasterio.errors.RasterioIOError as exc:
+        raise TerrainReadError(f"cannot read terrain file {path}: {exc}") from exc
+    if crs is None:
+        raise TerrainReadError(f"{path}: the DEM has no CRS")
+    crs = CRS.from_user_input(crs.to_wkt())
+    if transform.b != 0 or transform.d != 0 or transform.a <= 0 or transform.e >= 0:
+        raise InputError(f"{path}: only north-up grids are supported")
+    r0 = c0 = 0
+    if bounds is not None:
+        left, bottom, right, top = _bounds_in_crs(bounds, crs)
+        win = rasterio.windows.from_bounds(left, bottom, right, top, transform)
+        win = win.round_offsets("floor").round_lengths("ceil")
+        win = win.intersection(rasterio.windows.Window(0, 0, shape[1], shape[0]))
+        r0, c0 = int(win.row_off), int(win.col_off)
+        shape = (int(win.height), int(win.width))
+        transform = rasterio.windows.transform(win, transform)
+    st = os.stat(path)
+    ident = {"path": os.path.abspath(path), "size": st.st_size, "mtime_ns": st.st_mtime_ns, "crop": [r0, c0]}
+    return _RasterSource(path, r0, c0), transform, crs, shape, ident
+
+
+# ==================================================================================== tile task
+@dataclass
+class _TileSpec:
+    """Everything one tile task needs (pickled to a worker process or a Dask worker)."""
+
+    tile: tuple[int, int, int, int]  # r0, c0, h, w in full-grid cells
+    window: tuple[int, int, int, int]  # terrain window, same convention
+    elevation: Any  # ndarray of the window, a _RasterSource, or None (smooth earth)
+    transform: Any
+    crs: Any
+    geographic: bool
+    sites: pd.DataFrame  # the selected sites, in site-index order
+    index: np.ndarray  # their rows in the full site table
+    sx: np.ndarray
+    sy: np.ndarray
+    inside: np.ndarray
+    model: Any
+    params: dict
+    tech: str
+    threshold: float
+    rx_height_m: float
+    radius_m: float
+    threads: int | None = None  # numba threads for this task; None: leave numba's setting
+
+
+_PROCESS_LOCK = threading.Lock()
+
+
+@contextlib.contextmanager
+def _numba_slot(threads: int | None):
+    """Run a tile's numba kernels safely in the calling thread (see the module notes)."""
+    import numba
+
+    if threads is None:
+        yield
+        return
+    old = numba.get_num_threads()
+    numba.set_num_threads(max(1, min(int(threads), numba.config.NUMBA_NUM_THREADS)))  # launches the layer
+    try:
+        if numba.threading_layer() == "workqueue":
+            # workqueue aborts on concurrent entry: one tile at a time in this process, with all the
+            # threads of the (Dask) worker inside it
+            with _PROCESS_LOCK:
+                numba.set_num_threads(max(1, min(_worker_threads(), numba.config.NUMBA_NUM_THREADS)))
+                yield
+        else:
+            yield
+    finally:
+        numba.set_num_threads(old)
+
+
+def _worker_threads() -> int:
+    try:
+        from distributed import get_worker
+
+        w = get_worker()
+        return int(getattr(w, "nthreads", None) or getattr(w.state, "nthreads", 1))
+    except Exception:  # not in a Dask worker
+        return 1
+
+
+def _peak_rss_mb() -> float:
+    """Peak resident set size of this process so far (MB), from getrusage."""
+    try:
+        import resource
+
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # KiB on Linux
+    except (ImportError, OSError):
+        return float("nan")
+
+
+def _run_tile(spec: _TileSpec) -> dict:
+    """Compute one tile: the per-site loop of :func:`coverage.predict` on the tile's terrain window."""
+    from .predict import _accumulate
+
+    t0 = time.perf_counter()
+    r0, c0, h, w = spec.tile
+    wr0, wc0, wh, ww = spec.window
+    if spec.elevation is None:
+        elev = np.zeros((wh, ww), np.float32)
+    elif isinstance(spec.elevation, _RasterSource):
+        elev = spec.elevation.read(wr0, wc0, wh, ww)
+    else:
+        elev = spec.elevation
+    grid = Grid(elev, spec.transform, spec.crs, spec.geographic, row_off=wr0, col_off=wc0)
+    with _numba_slot(spec.threads):
+        best, second, server, count, n_cells = _accumulate(
+            grid, spec.sites, spec.sx, spec.sy, spec.inside, spec.model, spec.params, spec.tech, spec.threshold,
+            spec.rx_height_m, spec.radius_m, index=spec.index)
+    crop = (slice(r0 - wr0, r0 - wr0 + h), slice(c0 - wc0, c0 - wc0 + w))
+    return {"tile": spec.tile, "best_dbm": best[crop].copy(), "second_dbm": second[crop].copy(),
+            "best_server": server[crop].copy(), "n_servers": count[crop].copy(), "cell_evaluations": n_cells,
+            "seconds": time.perf_counter() - t0, "n_sites": len(spec.index), "pid": os.getpid(),
+            "peak_rss_mb": _peak_rss_mb()}
+
+
+def _run_tile_with(spec: _TileSpec, elevation) -> dict:
+    """:func:`_run_tile` with the terrain window passed separately (a Dask future resolves to it)."""
+    spec.elevation = elevation
+    return _run_tile(spec)
+
+
+def _empty_tile(tile) -> dict:
+    h, w = tile[2], tile[3]
+    return {"tile": tile, "best_dbm": np.full((h, w), np.nan, np.float32),
+            "second_dbm": np.full((h, w), np.nan, np.float32), "best_server": np.full((h, w), -1, np.int32),
+            "n_servers": np.zeros((h, w), np.int16), "cell_evaluations": 0, "seconds": 0.0, "n_sites": 0}
+
+
+# ==================================================================================== memory sampler
+class _MemorySampler:
+    """Peak RSS of the driver plus all its child processes, sampled with psutil (if installed)."""
+
+    def __init__(self, interval_s: float = 0.1):
+        self.peak_total_mb = float("nan")
+        self._stop = threading.Event()
+        self._interval = interval_s
+        self._thread = None
+        try:
+            import psutil
+
+            self._proc = psutil.Process()
+        except ImportError:
+            self._proc = None
+
+    def _sample(self):
+        import psutil
+
+        total = self._proc.memory_info().rss
+        for ch in self._proc.children(recursive=True):
+            with contextlib.suppress(psutil.Error):
+                total += ch.memory_info().rss
+        mb = total / 2 ** 20
+        if not mb <= self.peak_total_mb:  # also replaces the initial NaN
+            self.peak_total_mb = mb
+
+    def _loop(self):
+        while not self._stop.wait(self._interval):
+            with contextlib.suppress(Exception):
+                self._sample()
+
+    def __enter__(self):
+        if self._proc is not None:
+            self._sample()
+            self._thread = threading.Thread(target=self._loop, name="coverage-memory", daemon=True)
+            self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join()
+            with contextlib.suppress(Exception):
+                self._sample()
+
+
+# ==================================================================================== outputs
+class _Parts:
+    """The sidecar directory of finished tiles (resume) and the GeoTIFF being assembled."""
+
+    def __init__(self, out: str, key: str):
+        self.out = os.path.abspath(out)
+        self.dir = self.out + ".parts"
+        self.key = key
+        os.makedirs(self.dir, exist_ok=True)
+        manifest = os.path.join(self.dir, "manifest.json")
+        old = None
+        with contextlib.suppress(OSError, ValueError):
+            with open(manifest) as f:
+                old = json.load(f).get("key")
+        if old != key:
+            # parts of another run (other inputs): they cannot be reused
+            for name in os.listdir(self.dir):
+                if name.endswith((".npz", ".tmp", ".tif")):
+                    os.unlink(os.path.join(self.dir, name))
+            tmp = manifest + ".tmp"
+            with open(tmp, "w") as f:
+                json.dump({"key": key, "format": _FORMAT_VERSION, "out": self.out}, f)
+            os.replace(tmp, manifest)
+
+    def _name(self, tile) -> str:
+        return os.path.join(self.dir, f"tile_r{tile[0]}_c{tile[1]}_{tile[2]}x{tile[3]}.npz")
+
+    def load(self, tile) -> dict | None:
+        """The finished tile, or None (absent or unreadable: it is computed again)."""
+        try:
+            with np.load(self._name(tile)) as z:
+                return {"tile": tile, **{k: z[k] for k in LAYERS}, "cell_evaluations": int(z["cell_evaluations"]),
+                        "seconds": 0.0, "n_sites": int(z["n_sites"])}
+        except (OSError, ValueError, KeyError):
+            return None
+
+    def save(self, res: dict):
+        name = self._name(res["tile"])
+        tmp = name + ".tmp"
+        with open(tmp, "wb") as f:
+            np.savez(f, **{k: res[k] for k in LAYERS}, cell_evaluations=res["cell_evaluations"],
+                     n_sites=res["n_sites"])
+        os.replace(tmp, name)  # a tile file is either whole or absent
+
+    def remove(self):
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+class _GeoTiffWriter:
+    """Window-by-window writes into a tiled deflate GeoTIFF (four float32 bands, NaN nodata)."""
+
+    def __init__(self, path, shape, transform, crs, tile_size):
+        import rasterio
+
+        self.path = path
+        block = next((b for b in (512, 256, 128, 64, 32, 16) if tile_size % b == 0), 256)
+        block = min(block, 512)
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(path)
+        self.ds = rasterio.open(path, "w", driver="GTiff", height=shape[0], width=shape[1], count=len(LAYERS),
+                                dtype="float32", crs=crs.to_wkt(), transform=transform, nodata=np.nan,
+                                compress="deflate", tiled=True, blockxsize=block, blockysize=block,
+                                BIGTIFF="IF_SAFER")
+        for i, name in enumerate(LAYERS, start=1):
+            self.ds.set_band_description(i, name)
+
+    def write(self, res):
+        from rasterio.windows import Window
+
+        r0, c0, h, w = res["tile"]
+        win = Window(c0, r0, w, h)
+        for i, name in enumerate(LAYERS, start=1):
+            a = res[name].astype(np.float32)
+            if name == "best_server":
+                a[res[name] < 0] = np.nan  # as CoverageResult.to_geotiff writes it
+            self.ds.write(a, i, window=win)
+
+    def close(self, tags=None):
+        if tags:
+            self.ds.update_tags(**{k: (v if isinstance(v, str) else json.dumps(v)) for k, v in tags.items()})
+        self.ds.close()
+
+
+class _MemoryWriter:
+    """Assemble the tiles in memory (``out=None``)."""
+
+    def __init__(self, shape):
+        self.best = np.full(shape, np.nan, np.float32)
+        self.second = np.full(shape, np.nan, np.float32)
+        self.server = np.full(shape, -1, np.int32)
+        self.count = np.zeros(shape, np.int16)
+
+    def write(self, res):
+        r0, c0, h, w = res["tile"]
+        sl = (slice(r0, r0 + h), slice(c0, c0 + w))
+        self.best[sl] = res["best_dbm"]
+        self.second[sl] = res["second_dbm"]
+        self.server[sl] = res["best_server"]
+        self.count[sl] = res["n_servers"]
+
+
+# ==================================================================================== lazy result
+class LazyCoverageResult(CoverageResult):
+    """A :class:`CoverageResult` over a GeoTIFF written by a tiled run: layers are read on demand.
+
+    Reading a layer attribute (``best_dbm``...) reads that whole band once and keeps it; use
+    :meth:`read` with a window, or :meth:`sample`, to stay within memory on large outputs.
+    """
+
+    def __init__(self, path, sites=None, metadata: dict | None = None):
+        import geopandas as gpd
+        import rasterio
+
+        self.path = os.fspath(path)
+        with rasterio.open(self.path) as src:
+            desc = list(src.descriptions)
+            missing = [n for n in LAYERS if n not in desc]
+            if missing:
+                raise InputError(f"{path}: not a coverage result (missing bands {missing})")
+            self._band = {n: desc.index(n) + 1 for n in LAYERS}
+            self._shape = (src.height, src.width)
+            tags = src.tags()
+            self.transform = src.transform
+            self.crs = CRS.from_user_input(src.crs.to_wkt())
+        if sites is None:
+            sites = gpd.GeoDataFrame({"site_id": json.loads(tags.get("COVERAGE_SITE_IDS", "[]"))})
+        self.sites = sites
+        self.metric = tags.get("COVERAGE_METRIC", "rsrp_dbm")
+        self.technology = tags.get("COVERAGE_TECHNOLOGY", "4g")
+        self.model = tags.get("COVERAGE_MODEL", "?")
+        self.metadata = metadata if metadata is not None else json.loads(tags.get("COVERAGE_METADATA", "{}"))
+        self._cache: dict[str, np.ndarray] = {}
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return self._shape
+
+    def read(self, layer: str, window=None) -> np.ndarray:
+        """One layer (optionally a ``rasterio.windows.Window`` of it) with the in-memory dtypes."""
+        import rasterio
+
+        if layer not in LAYERS:
+            raise InputError(f"layer must be one of {LAYERS}, got {layer!r}")
+        with rasterio.open(self.path) as src:
+            a = src.read(self._band[layer], window=window)
+        if layer == "best_server":
+            return np.where(np.isnan(a), -1, a).astype(np.int32)
+        if layer == "n_servers":
+            return a.astype(np.int16)
+        return a
+
+    def _layer(self, name):
+        if name not in self._cache:
+            self._cache[name] = self.read(name)
+        return self._cache[name]
+
+    best_dbm = property(lambda self: self._layer("best_dbm"))
+    best_server = property(lambda self: self._layer("best_server"))
+    second_dbm = property(lambda self: self._layer("second_dbm"))
+    n_servers = property(lambda self: self._layer("n_servers"))
+
+    def sample(self, lon, lat, layer: str = "best_dbm") -> np.ndarray:
+        """Value of ``layer`` at each (lon, lat) point, reading only those pixels."""
+        import rasterio
+
+        if layer not in LAYERS:
+            raise InputError(f"layer must be one of {LAYERS}, got {layer!r}")
+        row, col = self._rowcol(lon, lat)
+        inside = (row >= 0) & (row < self.shape[0]) & (col >= 0) & (col < self.shape[1])
+        integer = layer in ("best_server", "n_servers")
+        out = np.full(row.shape, -1 if integer else np.nan, dtype=np.int64 if integer else float)
+        if inside.any():
+            t = self.transform
+            xy = [(t.c + (c + 0.5) * t.a, t.f + (r + 0.5) * t.e) for r, c in zip(row[inside], col[inside])]
+            with rasterio.open(self.path) as src:
+                v = np.array([s[0] for s in src.sample(xy, indexes=self._band[layer])], dtype=float)
+            if integer:
+                v = np.where(np.isnan(v), -1, v)
+            out[inside] = v
+        return out
+
+    def load(self) -> CoverageResult:
+        """The whole result in memory."""
+        return CoverageResult(*(self.read(n) for n in ("best_dbm", "best_server", "second_dbm", "n_servers")),
+                              self.transform, self.crs, self.sites, self.metric, self.technology, self.model,
+                              self.metadata)
+
+    def __repr__(self) -> str:
+        return (f"<LazyCoverageResult {self.shape[0]}x{self.shape[1]} {self.crs.to_string()} model={self.model} "
+                f"{self.metric}, {len(self.sites)} sites, file {self.path}>")
+
+
+# ==================================================================================== driver
+def _hash_inputs(parts: dict, elevation, sites: pd.DataFrame) -> str:
+    h = hashlib.blake2b(digest_size=16)
+    h.update(json.dumps(parts, sort_keys=True, default=str).encode())
+    if isinstance(elevation, np.ndarray):
+        h.update(str((elevation.shape, elevation.dtype.str)).encode())
+        for i in range(0, elevation.shape[0], 256):  # row blocks: no full contiguous copy of a view
+            h.update(np.ascontiguousarray(elevation[i:i + 256]).tobytes())
+    cols = [c for c in sites.columns if c != "geometry"]
+    h.update(json.dumps(cols).encode())
+    h.update(pd.util.hash_pandas_object(pd.DataFrame(sites[cols]), index=True).to_numpy().tobytes())
+    return h.hexdigest()
+
+
+def _radius_cells(grid: Grid, radius_m: float) -> tuple[int, int]:
+    """(rows, cols) that ``radius_m`` spans at most anywhere on the grid (rounded up, with slack)."""
+    t = grid.transform
+    rows = grid.shape[0]
+    if grid.geographic:
+        top, bottom = t.f, t.f + rows * t.e
+        pad = math.degrees(radius_m / WGS84_A) * 1.01
+        lats = [max(min(top + pad, 89.0), -89.0), max(min(bottom - pad, 89.0), -89.0)]
+        if bottom - pad < 0.0 < top + pad:
+            lats.append(0.0)
+        sizes = [grid.cell_size_m(lat) for lat in lats]
+        ew, ns = min(s[0] for s in sizes), min(s[1] for s in sizes)
+    else:
+        ew, ns = grid.cell_size_m()
+    return int(math.ceil(1.01 * radius_m / ns)) + 2, int(math.ceil(1.01 * radius_m / ew)) + 2
+
+
+def _plan_tiles(shape, tile_size):
+    rows, cols = shape
+    return [(r, c, min(tile_size, rows - r), min(tile_size, cols - c))
+            for r in range(0, rows, tile_size) for c in range(0, cols, tile_size)]
+
+
+def predict_tiled(terrain, sites, model: str = "p526", radius_m: float = 30_000.0, rx_height_m: float = 1.5, *,
+                  bounds=None, resolution_m: float | None = None, crs=None, technology: str | None = None,
+                  model_params: Mapping[str, Any] | None = None, server_threshold_dbm: float | None = None,
+                  extrapolate: bool = False, progress: bool | None = None, out=None, tile_size: int | None = None,
+                  client=None, workers: int | None = None, resume: bool = True, cog: bool = False):
+    """Tiled :func:`coverage.predict`: bounded memory, local processes or Dask, resumable.
+
+    Parameters
+    ----------
+    terrain : Terrain, path or None
+        As for :func:`coverage.predict`; a path to a void-free single-band raster is read window by
+        window, so the DEM itself need not fit in memory.
+    sites, model, radius_m, rx_height_m, bounds, resolution_m, crs, technology, model_params,
+    server_threshold_dbm, extrapolate, progress
+        As for :func:`coverage.predict`.
+    out : path, optional
+        GeoTIFF to write (four float32 bands, as :meth:`CoverageResult.to_geotiff`); the result is then
+        a :class:`LazyCoverageResult` over it. Without ``out`` the tiles are assembled in memory.
+    tile_size : int, optional
+        Tile edge in cells (default 1024).
+    client : dask.distributed.Client or str, optional
+        Run the tiles on this Dask cluster (a scheduler address opens a client and closes it after).
+    workers : int, optional
+        Local worker processes when ``client`` is None (default: all cores; 0 runs in this process).
+    resume : bool
+        Reuse the finished tiles of an interrupted run with the same inputs (needs ``out``).
+    cog : bool
+        Rewrite the output as a Cloud-Optimized GeoTIFF (with overviews) at the end.
+
+    Returns
+    -------
+    LazyCoverageResult or CoverageResult
+        The metadata adds ``tiles``, ``engine`` and ``memory`` (peak RSS of the driver, of the busiest
+        worker and, with psutil, of driver plus local children together, in MB).
+
+    Raises
+    ------
+    InputError
+        Bad arguments (as :func:`coverage.predict`), an output that is not a GeoTIFF.
+    TerrainExtentError
+        A site outside the terrain; voids in a terrain file.
+    """
+    from .predict import _as_sites, _grid_without_terrain, _interactive, _sites_bounds
+
+    t_start = time.perf_counter()
+    tile_size = DEFAULT_TILE_SIZE if tile_size is None else tile_size
+    if not isinstance(tile_size, (int, np.integer)) or isinstance(tile_size, bool) or tile_size < 1:
+        raise InputError(f"tile_size must be a positive number of cells, got {tile_size!r}")
+    tile_size = int(tile_size)
+    if out is not None:
+        out = os.fspath(out)
+        if out.lower().endswith(".zarr"):
+            raise InputError("Zarr output is not supported yet; write a GeoTIFF (.tif)")
+        if not out.lower().endswith((".tif", ".tiff")):
+            raise InputError(f"out must be a GeoTIFF path ending in .tif, got {out!r}")
+    if workers is not None and (not isinstance(workers, (int, np.integer)) or workers < 0):
+        raise InputError(f"workers must be a non-negative integer, got {workers!r}")
+
+    # ------------------------------------------------------------ the checks of predict()
+    m = get_model(model)
+    params = m.params(model_params)
+    if not (np.isfinite(radius_m) and radius_m > 0):
+        raise InputError(f"radius_m must be a positive number of metres, got {radius_m}")
+    if not (np.isfinite(rx_height_m) and rx_height_m > 0):
+        raise InputError(f"rx_height_m must be a positive height above ground (m), got {rx_height_m}")
+    sites = _as_sites(sites)
+    if technology is not None:
+        tech = str(technology).lower()
+        if tech not in METRICS:
+            raise InputError(f"technology must be one of {sorted(METRICS)}, got {technology!r}")
+        sites = sites[sites["technology"] == tech].reset_index(drop=True)
+        if len(sites) == 0:
+            raise InputError(f"no {tech} sites among the {len(sites)} given")
+    techs = sorted(set(sites["technology"]))
+    tech = techs[0] if len(techs) == 1 else "mixed"
+    metric = METRICS.get(tech, "rx_power_dbm")
+    threshold = USABLE_DBM[tech] if server_threshold_dbm is None else float(server_threshold_dbm)
+
+    # ------------------------------------------------------------ the full output grid (no full array)
+    source: Any = None
+    terrain_obj = None
+    if terrain is None:
+        if isinstance(m, ProfileModel):
+            raise InputError(f"model {m.name!r} needs terrain; without a DEM use 'hata', 'cost231' or 'fspl'")
+        if bounds is None:
+            bounds = _sites_bounds(sites, radius_m)
+        res = 100.0 if resolution_m is None else float(resolution_m)
+        if not res > 0:
+            raise InputError(f"resolution_m must be positive, got {resolution_m}")
+        g = _grid_without_terrain(bounds, res, crs)  # np.zeros: untouched pages cost no memory
+        transform, gcrs, shape = g.transform, g.crs, g.shape
+        terrain_meta = {"has_terrain": False, "note": "no terrain: smooth earth, ground at 0 m everywhere"}
+        hash_terrain = {"none": True}
+    elif isinstance(terrain, Terrain):
+        terrain_obj = terrain.window_lonlat(bounds) if bounds is not None else terrain
+        source = terrain_obj.elevation_m
+        transform, gcrs, shape = terrain_obj.transform, terrain_obj.crs, terrain_obj.shape
+        terrain_meta = {"has_terrain": True, "sources": [str(s) for s in terrain_obj.sources],
+                        "void_cells_filled": terrain_obj.void_count, "crs": gcrs.to_string()}
+        hash_terrain = {"array": True}
+    elif isinstance(terrain, (str, os.PathLike)):
+        source, transform, gcrs, shape, hash_terrain = _open_raster_terrain(terrain, bounds)
+        terrain_meta = {"has_terrain": True, "sources": [os.fspath(terrain)], "void_cells_filled": 0,
+                        "crs": gcrs.to_string()}
+    else:
+        raise InputError(f"terrain must be a Terrain, a raster path or None, got {type(terrain).__name__}")
+    if shape[0] < 1 or shape[1] < 1:
+        raise TerrainExtentError(f"bounds {bounds} do not overlap the terrain")
+    if resolution_m is not None and terrain is not None:
+        import warnings
+
+        warnings.warn("resolution_m is ignored with terrain: the result is on the terrain's grid", stacklevel=3)
+    geographic = bool(gcrs.is_geographic)
+    # a shape-only stand-in for the full grid: geometry helpers need its shape and transform
+    full = Grid(np.broadcast_to(np.float32(0.0), shape), transform, gcrs, geographic)
+
+    # ------------------------------------------------------------ sites on the grid
+    lon = sites["lon"].to_numpy(float)
+    lat = sites["lat"].to_numpy(float)
+    if geographic:
+        sx, sy = lon, lat
+    else:
+        sx, sy = Transformer.from_crs("EPSG:4326", gcrs, always_xy=True).transform(lon, lat)
+    sx, sy = np.asarray(sx, float), np.asarray(sy, float)
+    xl, dx, yt, dy = full.kernel_transform
+    col_f = (sx - xl) / dx - 0.5
+    row_f = (sy - yt) / dy - 0.5
+    inside = (row_f >= -0.5) & (row_f <= shape[0] - 0.5) & (col_f >= -0.5) & (col_f <= shape[1] - 0.5)
+    if terrain is not None and not inside.all():
+        i = int(np.flatnonzero(~inside)[0])
+        hint = ""
+        if terrain_obj is not None and terrain_obj.contains(lat[i], lon[i]).item():
+            hint = " (its lat/lon swapped would be inside: are the columns swapped?)"
+        raise TerrainExtentError(
+            f"site {sites['site_id'].iloc[i]!r} (row {i + 1}) at lon={lon[i]}, lat={lat[i]} lies outside the "
+            f"terrain grid{hint}; {int((~inside).sum())} of {len(sites)} sites are outside")
+    for f in np.unique(sites["freq_mhz"]):
+        sel = sites["freq_mhz"] == f
+        m.check(freq_mhz=float(f), h_tx_m=sites.loc[sel, "height_m"].to_numpy(), h_rx_m=rx_height_m,
+                extrapolate=extrapolate, where=f"{int(sel.sum())} sites at {f:g} MHz")
+    m.warn_distance(radius_m, min(full.cell_size_m()))
+
+    # ------------------------------------------------------------ tiles and the sites that reach each
+    tiles = _plan_tiles(shape, tile_size)
+    rad_r, rad_c = _radius_cells(full, radius_m)
+    # every radial of a selected site (radius + 2 steps, + 1 cell of bilinear) stays on the window
+    marg_r, marg_c = 2 * rad_r + 5, 2 * rad_c + 5
+    per_tile: dict[tuple, np.ndarray] = {}
+    nt_c = -(-shape[1] // tile_size)
+    nt_r = -(-shape[0] // tile_size)
+    buckets: dict[tuple[int, int], list[int]] = {}
+    ok = np.isfinite(row_f) & np.isfinite(col_f)
+    ti0 = np.floor((row_f - rad_r) / tile_size)
+    ti1 = np.floor((row_f + rad_r) / tile_size)
+    tj0 = np.floor((col_f - rad_c) / tile_size)
+    tj1 = np.floor((col_f + rad_c) / tile_size)
+    for s in np.flatnonzero(ok):
+        for ti in range(max(int(ti0[s]), 0), min(int(ti1[s]), nt_r - 1) + 1):
+            for tj in range(max(int(tj0[s]), 0), min(int(tj1[s]), nt_c - 1) + 1):
+                buckets.setdefault((ti, tj), []).append(int(s))  # ascending site index
+    for t in tiles:
+        per_tile[t] = np.asarray(buckets.get((t[0] // tile_size, t[1] // tile_size), []), dtype=np.int64)
+    pairs = int(sum(len(v) for v in per_tile.values()))
+
+    base_meta = {
+        "model": m.name, "model_reference": m.reference, "model_params": {k: v for k, v in params.items()},
+        "radius_m": float(radius_m), "rx_height_m": float(rx_height_m), "technology": tech, "metric": metric,
+        "server_threshold_dbm": threshold, "terrain": terrain_meta, "n_sites": int(len(sites)),
+    }
+    key = None
+    parts = None
+    if out is not None:
+        from . import __version__
+
+        key = _hash_inputs({"v": _FORMAT_VERSION, "pkg": __version__, "meta": base_meta, "terrain": hash_terrain,
+                            "grid": [list(shape), list(transform)[:6], gcrs.to_wkt()], "tile_size": tile_size,
+                            "model_object": repr(m)},
+                           source if isinstance(source, np.ndarray) else None, sites)
+        parts = _Parts(out, key)
+
+    # ------------------------------------------------------------ engine
+    own_client = False
+    if client is not None and isinstance(client, str):
+        from distributed import Client
+
+        client = Client(client)
+        own_client = True
+    if client is not None:
+        engine = "dask"
+        n_workers = max(1, sum(client.nthreads().values()))
+    else:
+        n_workers = (os.cpu_count() or 1) if workers is None else int(workers)
+        engine = "processes" if n_workers > 0 else "in-process"
+
+    site_cols = [c for c in sites.columns if c != "geometry"]
+    site_table = pd.DataFrame(sites[site_cols])
+
+    def spec_of(t) -> _TileSpec:
+        r0, c0, h, w = t
+        wr0, wc0 = max(r0 - marg_r, 0), max(c0 - marg_c, 0)
+        wr1, wc1 = min(r0 + h + marg_r, shape[0]), min(c0 + w + marg_c, shape[1])
+        idx = per_tile[t]
+        if isinstance(source, np.ndarray):
+            elev = np.ascontiguousarray(source[wr0:wr1, wc0:wc1], dtype=np.float32)
+        else:
+            elev = source
+        return _TileSpec(t, (wr0, wc0, wr1 - wr0, wc1 - wc0), elev, transform, gcrs, geographic,
+                         site_table.iloc[idx].reset_index(drop=True), idx, sx[idx], sy[idx], inside[idx], m,
+                         dict(params), tech, threshold, float(rx_height_m), float(radius_m),
+                         None if engine == "in-process" else 1)
+
+    # ------------------------------------------------------------ run
+    writer: Any
+    tmp_tif = None
+    if out is not None:
+        tmp_tif = os.path.join(parts.dir, "assembling.tif")
+        writer = _GeoTiffWriter(tmp_tif, shape, transform, gcrs, tile_size)
+    else:
+        writer = _MemoryWriter(shape)
+    stats = {"computed": 0, "resumed": 0, "empty": 0, "cell_evaluations": 0, "task_seconds": 0.0,
+             "worker_peak_rss_mb": float("nan")}
+    bar = None
+    if progress or (progress is None and _interactive() and len(tiles) > 4):
+        with contextlib.suppress(ImportError):
+            from tqdm.auto import tqdm
+
+            bar = tqdm(total=len(tiles), desc=f"{m.name} tiles", unit="tile")
+
+    def finish(res, fresh):
+        writer.write(res)
+        if fresh and parts is not None:
+            parts.save(res)
+        stats["cell_evaluations"] += int(res["cell_evaluations"])
+        stats["task_seconds"] += float(res["seconds"])
+        if "peak_rss_mb" in res and not res["peak_rss_mb"] <= stats["worker_peak_rss_mb"]:
+            stats["worker_peak_rss_mb"] = float(res["peak_rss_mb"])
+        if bar is not None:
+            bar.update(1)
+
+    todo = []
+    try:
+        with _MemorySampler() as sampler:
+            for t in tiles:
+                done = parts.load(t) if (parts is not None and resume) else None
+                if done is not None:
+                    stats["resumed"] += 1
+                    finish(done, fresh=False)
+                elif len(per_tile[t]) == 0:
+                    stats["empty"] += 1
+                    finish(_empty_tile(t), fresh=True)
+                else:
+                    todo.append(t)
+            if todo:
+                if engine == "dask":
+                    _run_dask(client, todo, spec_of, finish, stats, n_workers)
+                elif engine == "processes" and len(todo) > 1:
+                    _run_processes(todo, spec_of, finish, stats, min(n_workers, len(todo)))
+                else:
+                    for t in todo:
+                        finish(_run_tile(spec_of(t)), fresh=True)
+                        stats["computed"] += 1
+        elapsed = time.perf_counter() - t_start
+        cells = shape[0] * shape[1]
+        meta = dict(base_meta)
+        meta.update({
+            "cell_evaluations": stats["cell_evaluations"], "seconds": round(elapsed, 3),
+            "tiles": {"tile_size": tile_size, "n_tiles": len(tiles), "computed": stats["computed"],
+                      "resumed": stats["resumed"], "empty": stats["empty"], "site_tile_pairs": pairs,
+                      "redundancy": round(pairs / max(len(sites), 1), 3), "margin_cells": [marg_r, marg_c]},
+            "engine": {"kind": engine, "workers": n_workers if engine != "in-process" else 1,
+                       "numba_threads_per_task": None if engine == "in-process" else 1,
+                       "task_seconds": round(stats["task_seconds"], 3)},
+            "memory": {"driver_peak_rss_mb": round(_peak_rss_mb(), 1),
+                       "worker_peak_rss_mb": round(stats["worker_peak_rss_mb"], 1),
+                       "total_peak_rss_mb": round(sampler.peak_total_mb, 1)},
+            "cells": cells, "cells_per_second": round(cells / elapsed, 1) if elapsed > 0 else None,
+        })
+        if engine == "dask":
+            meta["memory"]["note"] = "total_peak_rss_mb counts only local child processes of the driver"
+        if out is None:
+            return CoverageResult(writer.best, writer.server, writer.second, writer.count, transform, gcrs, sites,
+                                  metric, tech, m.name, meta)
+        meta["out"] = os.path.abspath(out)
+        tags = {"COVERAGE_MODEL": m.name, "COVERAGE_METRIC": metric, "COVERAGE_TECHNOLOGY": tech,
+                "COVERAGE_METADATA": meta, "COVERAGE_SITE_IDS": list(map(str, sites["site_id"]))}
+        writer.close(tags)
+        writer = None
+        final = tmp_tif
+        if cog:
+            import rasterio.shutil
+
+            final = os.path.join(parts.dir, "assembling-cog.tif")
+            rasterio.shutil.copy(tmp_tif, final, driver="COG", compress="deflate", blocksize=256,
+                                 BIGTIFF="IF_SAFER")
+        os.replace(final, out)  # out appears whole or not at all
+        parts.remove()
+        return LazyCoverageResult(out, sites, meta)
+    finally:
+        if bar is not None:
+            bar.close()
+        if writer is not None and out is not None:
+            # interrupted: the half-assembled GeoTIFF is useless, the tile parts are kept for resume
+            with contextlib.suppress(Exception):
+                writer.ds.close()
+            with contextlib.suppress(OSError):
+                os.unlink(tmp_tif)
+        if own_client:
+            client.close()
+
+
+def _run_processes(todo, spec_of, finish, stats, n_workers, max_restarts: int = 2):
+    """Tiles on a spawn-started process pool; a crashed pool is restarted for the unfinished tiles."""
+    import multiprocessing as mp
+    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+    from concurrent.futures.process import BrokenProcessPool
+
+    pending = list(todo)
+    restarts = 0
+    while pending:
+        try:
+            with ProcessPoolExecutor(n_workers, mp_context=mp.get_context("spawn")) as ex:
+                inflight = {}
+                queue = list(pending)
+                while queue or inflight:
+                    while queue and len(inflight) < 2 * n_workers:  # bounded: the driver holds few tiles
+                        t = queue.pop(0)
+                        inflight[ex.submit(_run_tile, spec_of(t))] = t
+                    done, _ = wait(inflight, return_when=FIRST_COMPLETED)
+                    for fut in done:
+                        t = inflight.pop(fut)
+                        res = fut.result()
+                        finish(res, fresh=True)
+                        stats["computed"] += 1
+                        pending.remove(t)
+        except BrokenProcessPool:
+            restarts += 1
+            if restarts > max_restarts:
+                raise
+            log.warning("a worker process died; restarting the pool for %d unfinished tiles", len(pending))
+
+
+def _run_dask(client, todo, spec_of, finish, stats, n_workers):
+    """Tiles as Dask tasks; at most ``2 x threads`` in flight, results written as they complete."""
+    from distributed import as_completed
+
+    queue = list(todo)
+    ac = as_completed()
+
+    data = {}
+
+    def submit(t):
+        spec = spec_of(t)
+        elev = spec.elevation
+        if isinstance(elev, np.ndarray):
+            # the window travels as its own piece of data, not inline in the task message
+            elev = client.scatter(elev, hash=False)
+            spec.elevation = None
+        fut = client.submit(_run_tile_with, spec, elev, pure=False, retries=2)
+        data[fut.key] = elev
+        ac.add(fut)
+
+    for _ in range(min(len(queue), 2 * n_workers)):
+        submit(queue.pop(0))
+    for fut in ac:
+        res = fut.result()
+        data.pop(fut.key, None)  # drop our reference: the cluster may free the window
+        fut.release()
+        finish(res, fresh=True)
+        stats["computed"] += 1
+        if queue:
+            submit(queue.pop(0))
