@@ -28,7 +28,7 @@ def test_predict_on_the_sample(tmp_path):
              "--radius", "10000", "--out", str(out), "--no-progress")
     assert p.returncode == 0, p.stderr
     summary = json.loads(p.stdout.strip().splitlines()[-1])
-    assert summary["model"] == "p526" and summary["sites"] == 7 and summary["terrain"] is True
+    assert summary["model"] == "p526" and summary["sites"] == 5 and summary["terrain"] is True
     with rasterio.open(out) as src:
         best = src.read(1)
         assert src.crs.to_epsg() == 32750 and np.isfinite(best).all()

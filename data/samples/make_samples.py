@@ -2,7 +2,7 @@
 
 Writes, next to this script:
   terrain.tif       300 x 300 cells of 50 m, UTM 50S (EPSG:32750), int16 metres
-  sites.csv         7 towers (plain sites CSV layout)
+  sites.csv         5 towers (plain sites CSV layout)
   villages.geojson  24 village polygons of the fictional Kabupaten Contoh (kode 64.99.*)
 All of it comes from coverage.synthetic.sample_region(seed=7): no real data is copied here.
 """

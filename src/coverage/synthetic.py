@@ -64,7 +64,7 @@ def sample_region(seed: int = 7):
     terrain : Terrain
         300 x 300 cells of 50 m (15 km square) in UTM 50S.
     sites : pandas.DataFrame
-        Seven towers (plain sites CSV columns), some sectorised.
+        Five towers (plain sites CSV columns), two of them sectorised.
     villages : geopandas.GeoDataFrame
         24 village polygons (Voronoi cells) with Kemendagri-style codes of a fictional kabupaten
         (64.99), kecamatan, population and type (desa / kelurahan).
@@ -75,21 +75,21 @@ def sample_region(seed: int = 7):
     terrain = fractal_terrain((300, 300), 50.0, seed=seed, relief_m=260.0, origin=(470_000.0, 9_960_000.0))
     rng = np.random.default_rng(seed + 1)
     left, bottom, right, top = terrain.bounds
-    # towers: most on the plain near settlements, two on hills, one far corner left without
-    sites_xy = [(0.30, 0.55), (0.55, 0.60), (0.75, 0.50), (0.45, 0.25), (0.20, 0.80), (0.62, 0.82), (0.85, 0.75)]
+    # towers: on the plain near the settlements; the north and the eastern hills are left without
+    sites_xy = [(0.30, 0.55), (0.55, 0.60), (0.75, 0.50), (0.20, 0.80), (0.62, 0.82)]
     lon, lat = terrain.to_lonlat(np.array([left + fx * (right - left) for fx, _ in sites_xy]),
                                  np.array([top - fy * (top - bottom) for _, fy in sites_xy]))
     sites = pd.DataFrame({
         "site_id": [f"BTS-{i + 1:02d}" for i in range(len(sites_xy))],
         "lon": np.round(lon, 6), "lat": np.round(lat, 6),
-        "height_m": [42.0, 32.0, 32.0, 42.0, 30.0, 32.0, 42.0],
-        "freq_mhz": [900.0, 1800.0, 1800.0, 900.0, 900.0, 1800.0, 900.0],
-        "eirp_dbm": [58.0, 60.0, 60.0, 58.0, 57.0, 60.0, 58.0],
+        "height_m": [42.0, 32.0, 32.0, 30.0, 32.0],
+        "freq_mhz": [900.0, 1800.0, 1800.0, 900.0, 1800.0],
+        "eirp_dbm": [55.0, 57.0, 57.0, 54.0, 57.0],
         "technology": ["4g"] * len(sites_xy),
-        "bandwidth_mhz": [10.0, 20.0, 20.0, 10.0, 5.0, 20.0, 10.0],
-        "azimuth_deg": [np.nan, 120.0, np.nan, np.nan, 240.0, np.nan, np.nan],
-        "beamwidth_deg": [np.nan, 65.0, np.nan, np.nan, 65.0, np.nan, np.nan],
-        "downtilt_deg": [np.nan, 4.0, np.nan, np.nan, 2.0, np.nan, np.nan],
+        "bandwidth_mhz": [10.0, 20.0, 20.0, 5.0, 20.0],
+        "azimuth_deg": [np.nan, 120.0, np.nan, 240.0, np.nan],
+        "beamwidth_deg": [np.nan, 65.0, np.nan, 65.0, np.nan],
+        "downtilt_deg": [np.nan, 4.0, np.nan, 2.0, np.nan],
     })
     # villages: jittered grid of seeds -> Voronoi polygons clipped to the area
     n_side = 6
