@@ -264,9 +264,8 @@ def _hull_tangent(hx, hy, m, qx, qy):
     hi = m - 1
     while lo < hi:
         mid = (lo + hi) >> 1
-        a = (hy[mid] - qy) / (qx - hx[mid])
-        b = (hy[mid + 1] - qy) / (qx - hx[mid + 1])
-        if b > a:
+        # (y1-q)/(qx-x1) > (y0-q)/(qx-x0) without divisions (both denominators are positive)
+        if (hy[mid + 1] - qy) * (qx - hx[mid]) > (hy[mid] - qy) * (qx - hx[mid + 1]):
             lo = mid + 1
         else:
             hi = mid
