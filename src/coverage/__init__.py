@@ -57,3 +57,15 @@ __all__ = [
     "TerrainError", "TerrainReadError", "TerrainExtentError", "CoverageWarning", "ModelRangeWarning",
     "TerrainWarning",
 ]
+
+# villages, indicator, exports, survey checks (issue 4)
+from .villages import assess_villages, combine_tables, read_villages, run_villages, VillageRun  # noqa: E402
+from .indicator import indicator, indicator_by_technology  # noqa: E402
+from .export import write_csv, write_excel, write_villages  # noqa: E402
+from .survey import compare_survey, compare_podes_kabupaten, read_idm, read_podes, read_podes_kabupaten  # noqa: E402
+
+__all__ += [
+    "read_villages", "assess_villages", "combine_tables", "run_villages", "VillageRun", "indicator",
+    "indicator_by_technology", "write_csv", "write_excel", "write_villages", "compare_survey",
+    "compare_podes_kabupaten", "read_idm", "read_podes", "read_podes_kabupaten",
+]
