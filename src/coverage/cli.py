@@ -71,7 +71,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 #: Modules (relative to this package) that add sub-commands: ``add_parser(subparsers)``, ``run(args)``.
-COMMAND_MODULES: list[str] = ["cli_villages"]
+COMMAND_MODULES: list[str] = ["cli_maps", "cli_villages"]
 
 
 def _command_modules():

@@ -405,8 +405,7 @@ def plot_coverage(result, terrain=None, villages=None, ax=None, *, kind: str = "
     handles = []
     server_colors = None
     if kind == "signal":
-        cmap = ListedColormap(list(classes.colors))
-        cmap.set_bad((0, 0, 0, 0))
+        cmap = ListedColormap(list(classes.colors)).with_extremes(bad=(0, 0, 0, 0))
         norm = BoundaryNorm(list(classes.bounds), cmap.N)
         masked = np.ma.masked_where(~np.isfinite(values) | (values < classes.usable_dbm), values)
         shown = np.ma.minimum(masked, classes.bounds[-1] - 1e-3)
@@ -424,8 +423,7 @@ def plot_coverage(result, terrain=None, villages=None, ax=None, *, kind: str = "
         n = max(int(srv.max()) + 1, 1) if srv.size else 1
         base = plt.get_cmap("Set3" if n <= 12 else "tab20")  # pastel: the village statuses stay readable
         colors = [base(i % base.N) for i in range(n)]
-        cmap = ListedColormap(colors)
-        cmap.set_bad((0, 0, 0, 0))
+        cmap = ListedColormap(colors).with_extremes(bad=(0, 0, 0, 0))
         usable = np.isfinite(values) & (values >= classes.usable_dbm) & (srv >= 0)
         shown = np.ma.masked_where(~usable, srv)
         ax.imshow(shown, extent=extent, cmap=cmap, vmin=-0.5, vmax=n - 0.5, alpha=alpha, interpolation="nearest",
@@ -582,8 +580,8 @@ def _lonlat_of(obj, what: str) -> tuple[float, float]:
         return float(obj[0]), float(obj[1])
     get = obj.get if hasattr(obj, "get") else (lambda k, default=None: getattr(obj, k, default))
     lon, lat = get("lon", None), get("lat", None)
-    if lon is None or lat is None:
-        lon, lat = get("lng", lon), lat
+    if lon is None or lat is None:  # assess_villages' representative point, or a centroid table's lng
+        lon, lat = get("point_lon", get("lng", None)), get("point_lat", lat)
     if lon is not None and lat is not None and np.isfinite(float(lon)) and np.isfinite(float(lat)):
         return float(lon), float(lat)
     geom = get("geometry", None) if not hasattr(obj, "geom_type") else obj

@@ -1,0 +1,268 @@
+"""Plots render headlessly and draw what they claim: map layers, profile geometry, indicator bars."""
+
+from __future__ import annotations
+
+import math
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+import coverage  # noqa: E402
+from coverage import plot as P  # noqa: E402
+from conftest import REPO  # noqa: E402
+
+SAMPLES = REPO / "data" / "samples"
+
+
+@pytest.fixture(scope="module")
+def sample():
+    terrain = coverage.open_terrain(SAMPLES / "terrain.tif")
+    result = coverage.predict(terrain, SAMPLES / "sites.csv", model="p526", radius_m=8000, progress=False)
+    villages = coverage.read_villages(SAMPLES / "villages.geojson")
+    table = coverage.assess_villages(villages, result)
+    return terrain, result, table
+
+
+@pytest.fixture(autouse=True)
+def _close():
+    yield
+    plt.close("all")
+
+
+# ------------------------------------------------------------------ profile geometry, numerically
+def test_profile_geometry_flat_earth_terms():
+    d = np.linspace(0.0, 10_000.0, 101)
+    z = np.full(d.size, 10.0)
+    g = P.profile_geometry(d, z, h_tx_m=30.0, h_rx_m=1.5, freq_mhz=900.0, k_factor=4.0 / 3.0)
+    lam = 299.792458 / 900.0
+    ae = 4.0 / 3.0 * 6_371_000.0
+    # line of sight: straight between the antenna tips
+    np.testing.assert_allclose(g.los_m, 40.0 + (11.5 - 40.0) * d / 10_000.0, atol=1e-9)
+    assert g.tx_height_m == 40.0 and g.rx_height_m == 11.5
+    # earth bulge d1 d2 / (2 k R): 1.47 m in the middle of 10 km
+    np.testing.assert_allclose(g.bulge_m, d * (10_000.0 - d) / (2 * ae), rtol=1e-12)
+    assert g.bulge_m[50] == pytest.approx(25e6 / (2 * ae)) and 1.4 < g.bulge_m[50] < 1.5
+    # first Fresnel zone r1 = sqrt(lambda d1 d2 / d): 28.9 m in the middle at 900 MHz
+    np.testing.assert_allclose(g.fresnel_radius_m, np.sqrt(lam * d * (10_000.0 - d) / 10_000.0), rtol=1e-12)
+    assert g.fresnel_radius_m[50] == pytest.approx(math.sqrt(lam * 2500.0), rel=1e-12)
+    assert g.fresnel_radius_m[0] == 0.0 and g.fresnel_radius_m[-1] == 0.0
+    np.testing.assert_allclose(g.terrain_m, 10.0 + g.bulge_m)
+    assert g.los_clear
+    assert g.bullington_point is None  # line of sight: no Bullington point
+    # clearance relative to r1 at the worst interior point
+    inner = slice(1, -1)
+    assert g.fresnel_clear == pytest.approx(np.min((g.los_m - g.terrain_m)[inner] / g.fresnel_radius_m[inner]))
+
+
+def test_profile_geometry_knife_edge():
+    d = np.linspace(0.0, 8_000.0, 81)
+    z = np.zeros(d.size)
+    z[30] = 80.0  # a ridge at 3 km
+    g = P.profile_geometry(d, z, h_tx_m=40.0, h_rx_m=10.0, freq_mhz=1800.0)
+    lam = 299.792458 / 1800.0
+    h_over = g.terrain_m[30] - g.los_m[30]
+    r1 = math.sqrt(lam * 3000.0 * 5000.0 / 8000.0)
+    assert g.dominant_index == 30
+    # nu = sqrt(2) * h / r1 (P.526 eq. 26 in terms of the Fresnel radius)
+    assert g.nu_max == pytest.approx(math.sqrt(2.0) * h_over / r1, rel=1e-9)
+    assert not g.los_clear
+    # one edge: both horizon rays touch it, so the Bullington point is the edge itself
+    assert g.tx_horizon_index == 30 and g.rx_horizon_index == 30
+    dbp, hbp = g.bullington_point
+    assert dbp == pytest.approx(3000.0, rel=1e-9) and hbp == pytest.approx(g.terrain_m[30], rel=1e-9)
+    # the single-edge loss J(nu) is what the p526 Bullington term sees for this profile
+    from coverage.propagation import knife_edge_loss_db
+
+    assert float(knife_edge_loss_db(g.nu_max)) > 6.0
+
+
+def test_profile_geometry_bad_input():
+    with pytest.raises(coverage.InputError):
+        P.profile_geometry([0, 1], [0, 0], h_tx_m=1, h_rx_m=1, freq_mhz=900)
+    with pytest.raises(coverage.InputError):
+        P.profile_geometry([0, 2, 1], [0, 0, 0], h_tx_m=1, h_rx_m=1, freq_mhz=900)
+
+
+def test_plot_profile_draws_the_geometry(sample, tmp_path):
+    terrain, result, table = sample
+    site = result.sites.iloc[3]
+    village = table.sort_values("signal_dbm").iloc[0]
+    ax = P.plot_profile(terrain, site, village, models=("fspl", "hata", "p526", "itm"))
+    g = ax.profile_geometry
+    lines = {ln.get_gid(): ln for ln in ax.get_lines() if ln.get_gid()}
+    los = lines["los"]
+    np.testing.assert_allclose(los.get_xdata(), g.distance_m / 1000.0)
+    np.testing.assert_allclose(los.get_ydata(), g.los_m)
+    np.testing.assert_allclose(lines["terrain"].get_ydata(), g.terrain_m)
+    # the Fresnel band spans los +- r1
+    band = next(c for c in ax.collections if c.get_gid() == "fresnel")
+    verts = band.get_paths()[0].vertices
+    ys = verts[:, 1]
+    assert ys.min() == pytest.approx(np.min(g.los_m - g.fresnel_radius_m), abs=1e-6)
+    assert ys.max() == pytest.approx(np.max(g.los_m + g.fresnel_radius_m), abs=1e-6)
+    # the model's loss: the p526 value in the title matches the library's exact profile loss
+    from coverage.propagation.p526 import path_loss_db
+
+    d, z = terrain.profile((site["lon"], site["lat"]), (village["point_lon"], village["point_lat"]))
+    losses = ax.profile_losses
+    assert set(losses) >= {"fspl", "hata", "p526", "itm", "p526_diffraction"}
+    assert f"{losses['p526']:.1f} dB" in ax.get_title()
+    assert losses["p526"] >= losses["fspl"] - 1e-9
+    assert np.isfinite(losses["itm"])
+    if g.bullington_point is not None:
+        assert "bullington_point" in lines and "horizon_rays" in lines
+    assert "dominant_edge" in lines
+    exact = path_loss_db(d, z, h_tx_m=float(site["height_m"]), h_rx_m=1.5, freq_mhz=float(site["freq_mhz"]))
+    assert losses["p526"] == pytest.approx(exact, abs=1e-9)
+    ax.figure.savefig(tmp_path / "profile.png", dpi=60)
+    assert (tmp_path / "profile.png").stat().st_size > 10_000
+
+
+def test_plot_profile_accepts_tuples(sample):
+    terrain, result, _ = sample
+    s = result.sites.iloc[0]
+    ax = P.plot_profile(terrain, (s["lon"], s["lat"]), (s["lon"] + 0.02, s["lat"] + 0.01), freq_mhz=900, h_tx_m=30)
+    assert "900 MHz" in ax.get_title()
+    with pytest.raises(coverage.InputError):
+        P.plot_profile(terrain, (s["lon"], s["lat"]), (s["lon"] + 0.02, s["lat"]))  # no frequency
+
+
+# ------------------------------------------------------------------ maps
+def test_signal_classes():
+    c = P.signal_classes("4g")
+    assert c.bounds[:4] == (-110.0, -100.0, -90.0, -80.0)
+    assert c.names == ("poor", "fair", "good", "excellent")
+    np.testing.assert_array_equal(c.classify([-120, -105, -95, -85, -60, np.nan]), [-1, 0, 1, 2, 3, -1])
+    assert P.signal_classes("4g", usable_dbm=-95).bounds[:3] == (-95.0, -90.0, -80.0)
+    assert P.metric_label("rsrp_dbm") == "RSRP (dBm)"
+    rgba = P.colorize(np.array([[-120.0, -70.0]]), c)
+    assert rgba[0, 0, 3] == 0 and rgba[0, 1, 3] > 0
+
+
+def test_plot_coverage_signal(sample, tmp_path):
+    terrain, result, table = sample
+    ax = P.plot_coverage(result, terrain, table)
+    gids = {im.get_gid() for im in ax.get_images()}
+    assert {"hillshade", "coverage"} <= gids
+    cov = next(im for im in ax.get_images() if im.get_gid() == "coverage")
+    arr = cov.get_array()
+    # uncoloured exactly where the signal is below the usable level
+    below = ~(result.best_dbm >= -110.0)
+    np.testing.assert_array_equal(np.ma.getmaskarray(arr), below)
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    counts = table["status"].value_counts()
+    for status, n in counts.items():
+        assert any(lbl.startswith(f"{status} ({n} village") for lbl in labels), labels
+    assert any("no usable signal" in lbl for lbl in labels)
+    artists = {a.get_gid() for a in ax.get_children()}
+    assert "scale_bar" in artists and "north_arrow" in artists
+    # sector sites drawn as wedges, omni sites as triangles
+    n_sector = int(np.isfinite(result.sites["azimuth_deg"]).sum())
+    assert sum(1 for p in ax.patches if p.get_gid() == "sector") == n_sector
+    # the colour bar is in the metric, ticks on the class bounds
+    cbar_ax = [a for a in ax.figure.axes if a is not ax][0]
+    assert "RSRP" in cbar_ax.get_ylabel()
+    np.testing.assert_allclose(cbar_ax.get_yticks(), [-110, -100, -90, -80])
+    ax.figure.savefig(tmp_path / "map.png", dpi=60)
+    assert (tmp_path / "map.png").stat().st_size > 20_000
+
+
+def test_sector_wedge_points_to_azimuth():
+    poly = P._sector_polygon(0.0, 0.0, 90.0, 60.0, 1000.0, 1.0, 1.0)
+    tip = poly[1:-1]
+    assert np.all(tip[:, 0] > 0)  # east
+    mid = tip[len(tip) // 2]
+    assert mid[0] == pytest.approx(1000.0, rel=1e-2) and abs(mid[1]) < 30
+
+
+def test_plot_coverage_server_and_geographic(sample):
+    terrain, result, table = sample
+    ax = P.plot_coverage(result, terrain, table, kind="server")
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert any(lbl.startswith("served by BTS-") for lbl in labels)
+    # a smooth-earth result on a lon/lat grid, villages without status
+    import geopandas as gpd
+
+    b = terrain.bounds_lonlat
+    r2 = coverage.predict(None, SAMPLES / "sites.csv", model="fspl", radius_m=5000, bounds=b, resolution_m=250,
+                          progress=False)
+    assert r2.crs.is_geographic
+    ax2 = P.plot_coverage(r2, None, gpd.read_file(SAMPLES / "villages.geojson"))
+    assert ax2.get_aspect() == pytest.approx(1 / math.cos(math.radians((b[1] + b[3]) / 2)), rel=1e-3)
+    assert any("village (24)" in t.get_text() for t in ax2.get_legend().get_texts())
+    with pytest.raises(coverage.InputError):
+        P.plot_coverage(result, kind="nonsense")
+
+
+def test_hillshade_range():
+    z = np.add.outer(np.arange(50.0), np.arange(50.0)) * 3
+    hs = P.hillshade(z, (30.0, 30.0))
+    assert hs.shape == z.shape and np.nanmin(hs) >= 0 and np.nanmax(hs) <= 1
+
+
+# ------------------------------------------------------------------ indicators
+def test_plot_indicator_from_indicator_and_village_table(sample, tmp_path):
+    _, _, table = sample
+    ind = coverage.indicator(table, level="kecamatan")
+    fig = P.plot_indicator(ind, level="kecamatan")
+    a1 = fig.axes[0]
+    # stacked bars: the widths per status add up to the indicator's counts
+    for status in ("covered", "partial", "blankspot"):
+        bars = [p for p in a1.patches if p.get_gid() == f"bar_{status}"]
+        assert sum(b.get_width() for b in bars) == int(ind[status].sum())
+    assert f"{int(ind['blankspot'].sum())} of {int(ind[['covered', 'partial', 'blankspot']].to_numpy().sum())}" in \
+        fig._suptitle.get_text()
+    fig2 = P.plot_indicator(table, level="kecamatan")  # counted from the village table itself
+    widths = sorted(round(p.get_width()) for p in fig2.axes[0].patches if p.get_gid() == "bar_covered")
+    assert widths == sorted(int(x) for x in ind["covered"])
+    fig.savefig(tmp_path / "ind.png", dpi=60)
+    with pytest.raises(coverage.InputError):
+        P.plot_indicator(ind[["kode", "nama"]])
+
+
+# ------------------------------------------------------------------ interactive, progress, CLI
+def test_interactive_map(sample, tmp_path):
+    pytest.importorskip("folium")
+    from coverage.interactive import interactive_map
+
+    _, result, table = sample
+    m = interactive_map(result, table)
+    out = tmp_path / "map.html"
+    m.save(str(out))
+    text = out.read_text()
+    assert "data:image/png;base64" in text  # the coverage overlay, embedded
+    assert table["nama"].iloc[0] in text and "nearest site" in text
+    assert "BTS-01" in text
+    assert "village blankspot" in text  # legend
+
+
+def test_progress_silent_by_default():
+    from coverage.progress import progress
+
+    items = [1, 2, 3]
+    assert progress(items, enabled=False) is items
+    assert list(progress(items, enabled=True, delay=100)) == items
+
+
+def test_cli_map_kmz_profile(tmp_path, capsys):
+    from coverage.cli import main
+
+    s = str(SAMPLES)
+    common = ["--terrain", f"{s}/terrain.tif", "--sites", f"{s}/sites.csv"]
+    assert main(["map", *common, "--villages", f"{s}/villages.geojson", "--radius", "6000", "--no-progress",
+                 "--out", str(tmp_path / "map.png"), "--dpi", "50"]) == 0
+    assert (tmp_path / "map.png").stat().st_size > 10_000
+    assert main(["predict", *common, "--radius", "6000", "--no-progress", "--out", str(tmp_path / "c.tif")]) == 0
+    assert main(["kmz", "--coverage", str(tmp_path / "c.tif"), "--sites", f"{s}/sites.csv", "--villages",
+                 f"{s}/villages.geojson", "--out", str(tmp_path / "c.kmz")]) == 0
+    assert (tmp_path / "c.kmz").exists()
+    assert main(["profile", *common, "--site", "BTS-04", "--to", "116.76,-0.37", "--models", "fspl,p526",
+                 "--out", str(tmp_path / "p.png"), "--dpi", "50"]) == 0
+    out = capsys.readouterr().out
+    assert '"losses_db"' in out and '"villages"' in out
+    assert main(["profile", *common, "--site", "NOPE", "--to", "116.76,-0.37", "--out", str(tmp_path / "x.png")]) == 2
