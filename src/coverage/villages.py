@@ -502,7 +502,7 @@ def cell_fractions(geom, transform, shape) -> tuple[np.ndarray, np.ndarray, np.n
     if c0 >= c1 or r0 >= r1:
         return empty
     h, w = r1 - r0, c1 - c0
-    wt = transform * Affine.translation(c0, r0)
+    wt = transform @ Affine.translation(c0, r0)
     touched = rasterize([(geom, 1)], out_shape=(h, w), transform=wt, all_touched=True, fill=0,
                         dtype="uint8").astype(bool)
     edge0 = rasterize([(geom.boundary, 1)], out_shape=(h, w), transform=wt, all_touched=True, fill=0,
@@ -727,7 +727,8 @@ def assess_villages(villages, result, technology: str | None = None, *, usable_d
             if is_point[i]:
                 continue
             g = g_grid[i]
-            area_km2 = abs(geod.geometry_area_perimeter(geoms[i])[0]) / 1e6
+            # pyproj sums signed ring areas: orient rings (exterior CCW, holes CW) so holes subtract
+            area_km2 = abs(geod.geometry_area_perimeter(shapely.orient_polygons(geoms[i]))[0]) / 1e6
             ext = shapely.area(shapely.intersection(g, grid_box)) / shapely.area(g) if shapely.area(g) > 0 else 0.0
             rr, cc, frac = cell_fractions(g, tr, shape)
             cached[i] = (area_km2, ext, rr, cc, frac * _cell_area_m2(tr, rcrs, rr))
@@ -779,7 +780,7 @@ def assess_villages(villages, result, technology: str | None = None, *, usable_d
             if rr.size == 0:
                 continue
             people = frac * parr[rr, cc]
-            x, y = ptr * (cc + 0.5, rr + 0.5)
+            x, y = ptr @ (cc + 0.5, rr + 0.5)
             if to_ll is not None:
                 x, y = to_ll.transform(x, y)
             s = result.sample(x, y, "best_dbm")
