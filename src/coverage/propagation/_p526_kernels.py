@@ -287,6 +287,92 @@ def _hull_support(hx, hy, m, slope):
 
 
 @njit(cache=True, inline="always")
+def _tangent_better(hx, hy, a, b, qx, qy):
+    # (y_a - q)/(qx - x_a) > (y_b - q)/(qx - x_b), denominators positive
+    return (hy[a] - qy) * (qx - hx[b]) > (hy[b] - qy) * (qx - hx[a])
+
+
+@njit(cache=True, inline="always")
+def _hull_tangent_hint(hx, hy, m, qx, qy, hint):
+    """As ``_hull_tangent``, starting from the previous answer ``hint``: the tangent vertex moves
+    little from one receiver to the next, so a short walk usually finds it; a binary search on the
+    side the walk points to bounds the cost otherwise. Returns (value, index)."""
+    i = min(max(hint, 0), m - 1)
+    steps = 0
+    if i + 1 < m and _tangent_better(hx, hy, i + 1, i, qx, qy):
+        i += 1
+        while i + 1 < m and _tangent_better(hx, hy, i + 1, i, qx, qy):
+            i += 1
+            steps += 1
+            if steps == 6:
+                lo = i
+                hi = m - 1
+                while lo < hi:
+                    mid = (lo + hi) >> 1
+                    if _tangent_better(hx, hy, mid + 1, mid, qx, qy):
+                        lo = mid + 1
+                    else:
+                        hi = mid
+                i = lo
+                break
+    else:
+        while i > 0 and _tangent_better(hx, hy, i - 1, i, qx, qy):
+            i -= 1
+            steps += 1
+            if steps == 6:
+                lo = 0
+                hi = i
+                while lo < hi:
+                    mid = (lo + hi) >> 1
+                    if _tangent_better(hx, hy, mid + 1, mid, qx, qy):
+                        lo = mid + 1
+                    else:
+                        hi = mid
+                i = lo
+                break
+    return (hy[i] - qy) / (qx - hx[i]), i
+
+
+@njit(cache=True, inline="always")
+def _hull_support_hint(hx, hy, m, slope, hint):
+    """As ``_hull_support`` with a starting vertex; returns (value, index)."""
+    i = min(max(hint, 0), m - 1)
+    steps = 0
+    if i + 1 < m and (hy[i + 1] - hy[i]) > slope * (hx[i + 1] - hx[i]):
+        i += 1
+        while i + 1 < m and (hy[i + 1] - hy[i]) > slope * (hx[i + 1] - hx[i]):
+            i += 1
+            steps += 1
+            if steps == 6:
+                lo = i
+                hi = m - 1
+                while lo < hi:
+                    mid = (lo + hi) >> 1
+                    if (hy[mid + 1] - hy[mid]) > slope * (hx[mid + 1] - hx[mid]):
+                        lo = mid + 1
+                    else:
+                        hi = mid
+                i = lo
+                break
+    else:
+        while i > 0 and (hy[i] - hy[i - 1]) <= slope * (hx[i] - hx[i - 1]):
+            i -= 1
+            steps += 1
+            if steps == 6:
+                lo = 0
+                hi = i
+                while lo < hi:
+                    mid = (lo + hi) >> 1
+                    if (hy[mid + 1] - hy[mid]) > slope * (hx[mid + 1] - hx[mid]):
+                        lo = mid + 1
+                    else:
+                        hi = mid
+                i = lo
+                break
+    return hy[i] - slope * hx[i], i
+
+
+@njit(cache=True, inline="always")
 def _smooth_nu(di, dtot, h1, h2, ce, lam):
     return (0.5 * ce * di * (dtot - di) - (h1 * (dtot - di) + h2 * di) / dtot) \
         * math.sqrt(2.0 * dtot / (lam * di * (dtot - di)))
@@ -417,6 +503,10 @@ def _radial(z, nvalid, ds, h_tx, h_rx, ae_m, freq_mhz, eps_r, sigma_s, pol, out,
     b_max = -np.inf  # max (z_i - hts)/d_i                                -> alpha_obt
     v1 = 0.0  # smooth-surface sums, P.1812 Att.1 eqs (85)-(86), over segments 0..k
     v2 = 0.0
+    h_cs = 0  # last answers of the four hull queries, used as starting points
+    h_ct = 0
+    h_rs = 0
+    h_rt = 0
     for k in range(2, nvalid):
         # add point k-1 as an intermediate point
         i = k - 1
@@ -448,7 +538,8 @@ def _radial(z, nvalid, ds, h_tx, h_rx, ae_m, freq_mhz, eps_r, sigma_s, pol, out,
         if stim < s_tr:
             # LOS: nu_max needs a scan, unless the minimum clearance proves every nu <= -0.78.
             slope = s_tr - 0.5 * ce * dtot
-            cmin = hts - _hull_support(cx, cy, mc, slope)
+            sup, h_cs = _hull_support_hint(cx, cy, mc, slope, h_cs)
+            cmin = hts - sup
             if cmin * math.sqrt(8.0 / (lam * dtot)) >= 0.78:
                 luc = 0.0
             else:
@@ -465,7 +556,8 @@ def _radial(z, nvalid, ds, h_tx, h_rx, ae_m, freq_mhz, eps_r, sigma_s, pol, out,
                 luc = knife_edge_loss_db(-math.sqrt(qmin * 2.0 * dtot / lam))
         else:
             hq = hrs - 0.5 * ce * dtot * dtot
-            srim = _hull_tangent(cx, cy, mc, dtot, hq) - 0.5 * ce * dtot
+            tan, h_ct = _hull_tangent_hint(cx, cy, mc, dtot, hq, h_ct)
+            srim = tan - 0.5 * ce * dtot
             dbp = (hrs - hts + srim * dtot) / (stim + srim)
             nub = (hts + stim * dbp - (hts * (dtot - dbp) + hrs * dbp) / dtot) \
                 * math.sqrt(2.0 * dtot / (lam * dbp * (dtot - dbp)))
@@ -475,10 +567,12 @@ def _radial(z, nvalid, ds, h_tx, h_rx, ae_m, freq_mhz, eps_r, sigma_s, pol, out,
         hst = (2.0 * v1 * dtot - v2) / (dtot * dtot)
         hsr = (v2 - v1 * dtot) / (dtot * dtot)
         m_line = (hrs - hts) / dtot
-        hobs = _hull_support(rx_, ry_, mr, m_line) - hts
+        sup, h_rs = _hull_support_hint(rx_, ry_, mr, m_line, h_rs)
+        hobs = sup - hts
         if hobs > 0.0:
             aobt = b_max - m_line
-            aobr = _hull_tangent(rx_, ry_, mr, dtot, hrs) + (hrs - hts) / dtot
+            tan, h_rt = _hull_tangent_hint(rx_, ry_, mr, dtot, hrs, h_rt)
+            aobr = tan + (hrs - hts) / dtot
             gt = aobt / (aobt + aobr)
             gr = aobr / (aobt + aobr)
             hst = hst - hobs * gt
