@@ -180,14 +180,18 @@ def _terrain_on_grid(terrain, transform, shape, crs) -> np.ndarray:
     """Terrain elevations resampled (bilinear) onto a grid; the terrain's own array when it matches."""
     from pyproj import CRS
 
+    z = terrain.elevation_m
+    voids = getattr(terrain, "void_mask", None)
+    if voids is not None and voids.any() and not voids.all():  # filled voids (e.g. outside a city): not shaded
+        z = np.where(voids, np.nan, z).astype(np.float32)
     if (tuple(terrain.shape) == tuple(shape) and CRS.from_user_input(terrain.crs) == CRS.from_user_input(crs)
             and np.allclose(tuple(terrain.transform)[:6], tuple(transform)[:6])):
-        return terrain.elevation_m
+        return z
     import rasterio.warp
     from rasterio.enums import Resampling
 
     out = np.full(shape, np.nan, dtype=np.float32)
-    rasterio.warp.reproject(terrain.elevation_m, out, src_transform=terrain.transform,
+    rasterio.warp.reproject(z, out, src_transform=terrain.transform, src_nodata=np.nan,
                             src_crs=CRS.from_user_input(terrain.crs).to_wkt(), dst_transform=transform,
                             dst_crs=CRS.from_user_input(crs).to_wkt(), dst_nodata=np.nan,
                             resampling=Resampling.bilinear)
@@ -267,6 +271,9 @@ def _draw_sites(ax, sites, crs, m_per, wedge_m, *, labels=True, color="black", s
     x, y = _to_crs(crs, sites["lon"].to_numpy(float), sites["lat"].to_numpy(float))
     x = np.atleast_1d(x)
     y = np.atleast_1d(y)
+    if len(sites) > 60:  # a region: small markers, no wedges or labels
+        ax.scatter(x, y, marker="^", s=14, c="white", edgecolors=color, linewidths=0.7, zorder=7, gid="sites_omni")
+        return
     az = sites["azimuth_deg"].to_numpy(float) if "azimuth_deg" in sites else np.full(len(sites), np.nan)
     bw = sites["beamwidth_deg"].to_numpy(float) if "beamwidth_deg" in sites else np.full(len(sites), np.nan)
     bw = np.where(np.isfinite(bw), bw, 65.0)
@@ -299,8 +306,9 @@ def _village_status(villages) -> np.ndarray:
     return np.full(len(villages), "unknown", dtype=object)
 
 
-def _draw_villages(ax, villages, crs, *, labels=False, max_labels=60):
+def _draw_villages(ax, villages, crs, *, labels=False, max_labels=60, dense=None):
     from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
 
     if villages is None or len(villages) == 0:
         return []
@@ -317,6 +325,8 @@ def _draw_villages(ax, villages, crs, *, labels=False, max_labels=60):
     other = ~np.isin(status, list(STATUS_COLORS))
     status = np.where(other, "unknown", status)
     present = [s for s in (*STATUS_ORDER, "unassessed", "unknown") if (status == s).any()]
+    if dense is None:
+        dense = len(v) > 150
     styles = {"covered": dict(lw=0.9, hatch=None), "partial": dict(lw=1.6, hatch=".."),
               "blankspot": dict(lw=2.0, hatch="///"), "unassessed": dict(lw=0.6, hatch=None),
               "unknown": dict(lw=0.6, hatch=None)}
@@ -326,13 +336,21 @@ def _draw_villages(ax, villages, crs, *, labels=False, max_labels=60):
             continue
         col = STATUS_COLORS[s]
         st = styles[s]
+        n = int(sel.sum())
+        label = f"{s} ({n} village{'s' if n != 1 else ''})" if s != "unknown" else f"village ({n})"
+        if dense:  # a region: a choropleth of status under the coverage, no markers
+            if (sel & polys).any():
+                v[sel & polys].plot(ax=ax, facecolor=col, edgecolor="white", linewidth=0.15, alpha=0.45, zorder=1.5)
+            if (sel & ~polys).any():
+                pts = geoms[sel & ~polys]
+                ax.scatter(pts.x, pts.y, s=4, c=col, zorder=5, gid=f"villages_{s}")
+            handles.append(Patch(fc=col, alpha=0.45, ec="white", label=label))
+            continue
         if (sel & polys).any():
             v[sel & polys].plot(ax=ax, facecolor="none", edgecolor=col, linewidth=st["lw"], hatch=st["hatch"],
                                 zorder=4)
         pts = geoms[sel].representative_point()
         ax.scatter(pts.x, pts.y, s=24, c=col, edgecolors="black", linewidths=0.5, zorder=5, gid=f"villages_{s}")
-        n = int(sel.sum())
-        label = f"{s} ({n} village{'s' if n != 1 else ''})" if s != "unknown" else f"village ({n})"
         handles.append(Line2D([], [], marker="o", ls="-", lw=st["lw"], color=col, mfc=col, mec="black", ms=6,
                               label=label))
     if labels:
@@ -449,7 +467,8 @@ def plot_coverage(result, terrain=None, villages=None, ax=None, *, kind: str = "
         if {"lon", "lat"} <= set(site_table.columns):
             from matplotlib.lines import Line2D
 
-            handles.append(Line2D([], [], marker="^", ls="", mfc="white", mec="black", ms=8, label="site"))
+            handles.append(Line2D([], [], marker="^", ls="", mfc="white", mec="black", ms=8,
+                                  label=f"site ({len(site_table)})" if len(site_table) > 60 else "site"))
     handles += _draw_villages(ax, villages, result.crs, labels=village_labels)
 
     ax.set_xlim(left, right)
@@ -738,6 +757,14 @@ def plot_profile(terrain, site, point, *, freq_mhz: float | None = None, h_tx_m:
         if val is None:
             continue
         txt = f"{_MODEL_NAMES.get(key, key)}: {val:.1f} dB"
+        try:
+            from .propagation import get_model
+
+            lo, hi = get_model(key).validity.freq_mhz
+            if not lo <= freq_mhz <= hi:
+                txt += f" (outside {lo:g}–{hi:g} MHz)"
+        except Exception:  # noqa: BLE001 - a label only
+            pass
         if key == "p526":
             txt += f" (diffraction {losses['p526_diffraction']:.1f} dB)"
         lines.append(txt)
