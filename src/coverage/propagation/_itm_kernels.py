@@ -59,6 +59,22 @@ def _fdim(x, y):
 
 
 @numba.njit(**_JIT)
+def _cmax(x, y):
+    """The reference's ``MAX`` macro, ``x > y ? x : y``: NaN in x yields y (NaN in y yields NaN).
+
+    Python's/numba's ``max`` propagate NaN differently; the reference relies on this behaviour in
+    degenerate geometries, e.g. a NaN reference attenuation clamps to 0 in ``MAX(A_ref, 0)``.
+    """
+    return x if x > y else y
+
+
+@numba.njit(**_JIT)
+def _cmin(x, y):
+    """The reference's ``MIN`` macro, ``x < y ? x : y``."""
+    return x if x < y else y
+
+
+@numba.njit(**_JIT)
 def iccdf(q):
     """Inverse complementary normal CDF, Abramowitz & Stegun 26.2.23 (|error| < 4.5e-4).
 
@@ -358,15 +374,15 @@ def los_geometry(he0, he1, dlt, a_e, d):
     earth with the Delta h correction, heights raised when the horizons would not reach.
     Returns ``(he0, he1, dh0, dh1, th0, th1)``.
     """
-    dh0 = math.sqrt(2.0 * he0 * a_e) * math.exp(-0.07 * math.sqrt(dlt / max(he0, 5.0)))
-    dh1 = math.sqrt(2.0 * he1 * a_e) * math.exp(-0.07 * math.sqrt(dlt / max(he1, 5.0)))
+    dh0 = math.sqrt(2.0 * he0 * a_e) * math.exp(-0.07 * math.sqrt(dlt / _cmax(he0, 5.0)))
+    dh1 = math.sqrt(2.0 * he1 * a_e) * math.exp(-0.07 * math.sqrt(dlt / _cmax(he1, 5.0)))
     comb = dh0 + dh1
     if comb <= d:
         q = (d / comb) ** 2
         he0 = he0 * q
         he1 = he1 * q
-        dh0 = math.sqrt(2.0 * he0 * a_e) * math.exp(-0.07 * math.sqrt(dlt / max(he0, 5.0)))
-        dh1 = math.sqrt(2.0 * he1 * a_e) * math.exp(-0.07 * math.sqrt(dlt / max(he1, 5.0)))
+        dh0 = math.sqrt(2.0 * he0 * a_e) * math.exp(-0.07 * math.sqrt(dlt / _cmax(he0, 5.0)))
+        dh1 = math.sqrt(2.0 * he1 * a_e) * math.exp(-0.07 * math.sqrt(dlt / _cmax(he1, 5.0)))
     q0 = math.sqrt(2.0 * he0 * a_e)
     q1 = math.sqrt(2.0 * he1 * a_e)
     th0 = (0.65 * dlt * (q0 / dh0 - 1.0) - 2.0 * he0) / q0
@@ -471,7 +487,7 @@ def _diffraction_loss(d, dh0, dh1, he0, he1, se, a_e, dlt, h0, h1, area_mode, th
     a_k = _knife_edge(d, f, a_e, theta_los, dh0, dh1)
     a_se = _smooth_earth(d, a_e, theta_los, dh0 + dh1, se[0], se[1], se[2], se[3])
     sigma_hd = _sigma_h(_roughness(d_sml, dlt))
-    a_fo = min(15.0, 5.0 * math.log10(1.0 + 1e-5 * h0 * h1 * f * sigma_hd))  # [ERL 79-ITS 67 3.38c]
+    a_fo = _cmin(15.0, 5.0 * math.log10(1.0 + 1e-5 * h0 * h1 * f * sigma_hd))  # [ERL 79-ITS 67 3.38c]
     dlt_d = _roughness(d, dlt)
     q = h0 * h1
     qk = he0 * he1 - q
@@ -479,7 +495,7 @@ def _diffraction_loss(d, dh0, dh1, he0, he1, se, a_e, dlt, h0, h1, area_mode, th
         q += 10.0  # known path, low antennas: C ~ 10 [ERL 79-ITS 67, p 3-8]
     term1 = math.sqrt(1.0 + qk / q)
     d_ml = dh0 + dh1
-    q = (term1 + (-theta_los * a_e + d_ml) / d) * min(dlt_d * f / 47.7, 6283.2)
+    q = (term1 + (-theta_los * a_e + d_ml) / d) * _cmin(dlt_d * f / 47.7, 6283.2)
     w = 25.1 / (25.1 + math.sqrt(q))  # [ERL 79-ITS 67, Eqn 3.23]
     return w * a_se + (1.0 - w) * a_k + a_fo
 
@@ -492,7 +508,7 @@ def _los_loss(d, he0, he1, zg, dlt, m_d, a_d0, d_sml, f):
     wn = f / 47.7
     hs = he0 + he1
     sin_psi = hs / math.sqrt(d * d + hs * hs)
-    r_e = (sin_psi - zg) / (sin_psi + zg) * math.exp(-min(10.0, wn * sigma_hd * sin_psi))
+    r_e = (sin_psi - zg) / (sin_psi + zg) * math.exp(-_cmin(10.0, wn * sigma_hd * sin_psi))
     q = r_e.real * r_e.real + r_e.imag * r_e.imag
     if q < 0.25 or q < sin_psi:
         r_e = r_e * math.sqrt(sin_psi / q)
@@ -503,7 +519,7 @@ def _los_loss(d, he0, he1, zg, dlt, m_d, a_d0, d_sml, f):
     rr = complex(math.cos(delta_phi), -math.sin(delta_phi)) + r_e
     a_t = -10.0 * math.log10(rr.real * rr.real + rr.imag * rr.imag)
     a_d = m_d * d + a_d0
-    w = 1.0 / (1.0 + f * dlt / max(10e3, d_sml))
+    w = 1.0 / (1.0 + f * dlt / _cmax(10e3, d_sml))
     return w * a_t + (1.0 - w) * a_d
 
 
@@ -527,7 +543,7 @@ def _h0_curve(j, r):
 @numba.njit(**_JIT)
 def _h0_function(r, eta_s):
     """Troposcatter frequency-gain function H_0 [TN101v1 ch 9.2], interpolated in eta_s."""
-    eta_s = min(max(eta_s, 1.0), 5.0)
+    eta_s = _cmin(_cmax(eta_s, 1.0), 5.0)
     i = int(eta_s)
     q = eta_s - i
     result = _h0_curve(i - 1, r)
@@ -568,16 +584,16 @@ def _troposcatter(d, th0, th1, dh0, dh1, he0, he1, a_e, n_s, f, theta_los, h0_in
         if r1 < 0.2 and r2 < 0.2:
             return 1001.0, h0_in
         s = (d - ad) / (d + ad)
-        q = min(max(0.1, rr / s), 10.0)
-        s = max(0.1, s)
+        q = _cmin(_cmax(0.1, rr / s), 10.0)
+        s = _cmax(0.1, s)
         h_0m = (d - ad) * (d + ad) * theta * 0.25 / d  # cross-over height [Algorithm 4.66]
         eta_s = (h_0m / 1.7556e3) * (
             1.0 + (0.031 - n_s * 2.32e-3 + n_s * n_s * 5.67e-6)
-            * math.exp(-min(1.7, h_0m / 8.0e3) ** 6)
+            * math.exp(-_cmin(1.7, h_0m / 8.0e3) ** 6)
         )
         h_00 = 0.5 * (_h0_function(r1, eta_s) + _h0_function(r2, eta_s))
-        dh_0 = min(h_00, 6.0 * (0.6 - math.log10(max(eta_s, 1.0))) * math.log10(s) * math.log10(q))
-        h_0 = max(h_00 + dh_0, 0.0)
+        dh_0 = _cmin(h_00, 6.0 * (0.6 - math.log10(_cmax(eta_s, 1.0))) * math.log10(s) * math.log10(q))
+        h_0 = _cmax(h_00 + dh_0, 0.0)
         if eta_s < 1.0:
             sq2 = math.sqrt(2.0)
             h_0 = eta_s * h_0 + (1.0 - eta_s) * 10.0 * math.log10(
@@ -604,7 +620,7 @@ def longley_rice(th0, th1, f, zg, dh0, dh1, he0, he1, gamma_e, n_s, dlt, h0, h1,
     d_hs1 = math.sqrt(2.0 * he1 * a_e)
     d_sml = d_hs0 + d_hs1  # smooth-earth maximum line-of-sight distance
     d_ml = dh0 + dh1  # maximum line-of-sight distance of the actual path
-    theta_los = -max(th0 + th1, -d_ml / a_e)
+    theta_los = -_cmax(th0 + th1, -d_ml / a_e)
     if abs(th0) > 200e-3:
         warn |= 0x0080
     if abs(th1) > 200e-3:
@@ -631,7 +647,7 @@ def longley_rice(th0, th1, f, zg, dh0, dh1, he0, he1, gamma_e, n_s, dlt, h0, h1,
 
     # diffraction line through two distances far in the diffraction region
     scale = np.cbrt(a_e * a_e / f)
-    d3 = max(d_sml, d_ml + 5.0 * scale)
+    d3 = _cmax(d_sml, d_ml + 5.0 * scale)
     d4 = d3 + 10.0 * scale
     a3 = _diffraction_loss(d3, dh0, dh1, he0, he1, se, a_e, dlt, h0, h1, area_mode, theta_los,
                            d_sml, f)
@@ -655,10 +671,10 @@ def longley_rice(th0, th1, f, zg, dh0, dh1, he0, he1, gamma_e, n_s, dlt, h0, h1,
         a_sml = d_sml * m_d + a_d0
         d0 = 0.04 * f * he0 * he1
         if a_d0 >= 0.0:
-            d0 = min(d0, 0.5 * d_ml)
+            d0 = _cmin(d0, 0.5 * d_ml)
             d1 = d0 + 0.25 * (d_ml - d0)
         else:
-            d1 = max(-a_d0 / m_d, 0.25 * d_ml)
+            d1 = _cmax(-a_d0 / m_d, 0.25 * d_ml)
         a1 = _los_loss(d1, he0, he1, zg, dlt, m_d, a_d0, d_sml, f)
         flag = False
         k1 = 0.0
@@ -666,7 +682,7 @@ def longley_rice(th0, th1, f, zg, dh0, dh1, he0, he1, gamma_e, n_s, dlt, h0, h1,
         if d0 < d1:
             a0 = _los_loss(d0, he0, he1, zg, dlt, m_d, a_d0, d_sml, f)
             q = math.log(d_sml / d0)
-            k2 = max(0.0, ((d_sml - d0) * (a1 - a0) - (d1 - d0) * (a_sml - a0))
+            k2 = _cmax(0.0, ((d_sml - d0) * (a1 - a0) - (d1 - d0) * (a_sml - a0))
                      / ((d_sml - d0) * math.log(d1 / d0) - (d1 - d0) * q))
             flag = a_d0 > 0.0 or k2 > 0.0
             if flag:
@@ -692,7 +708,7 @@ def longley_rice(th0, th1, f, zg, dh0, dh1, he0, he1, gamma_e, n_s, dlt, h0, h1,
         a5, h0v = _troposcatter(d5, th0, th1, dh0, dh1, he0, he1, a_e, n_s, f, theta_los, h0v)
         if a5 < 1000.0:
             m_s = (a6 - a5) / 200e3
-            d_x = max(max(d_sml, d_ml + 1.088 * scale * math.log(f)),
+            d_x = _cmax(_cmax(d_sml, d_ml + 1.088 * scale * math.log(f)),
                       (a5 - a_d0 - m_s * d5) / (m_d - m_s))
             a_s0 = (m_d - m_s) * d_x + a_d0
         else:
@@ -705,7 +721,7 @@ def longley_rice(th0, th1, f, zg, dh0, dh1, he0, he1, gamma_e, n_s, dlt, h0, h1,
         else:
             a_ref = m_d * d + a_d0
             mode = 2
-    return max(a_ref, 0.0), warn, mode, 0
+    return _cmax(a_ref, 0.0), warn, mode, 0
 
 
 # --------------------------------------------------------------------------------------------
@@ -896,8 +912,8 @@ def p2p_core(z, np_, prm, rec, buf):
     z_rx = z[np_] + h_rx
     th0, th1, dh0, dh1 = find_horizons(z, np_, xi, z_tx, z_rx, a_e)
     # terrain is considered from ~15 tower heights (or 10 % of the horizon) [Hufford 1982, p 25]
-    d_start = min(15.0 * h_tx, 0.1 * dh0)
-    d_end = d - min(15.0 * h_rx, 0.1 * dh1)
+    d_start = _cmin(15.0 * h_tx, 0.1 * dh0)
+    d_end = d - _cmin(15.0 * h_rx, 0.1 * dh1)
     dlt = delta_h(z, np_, xi, d_start, d_end, buf)
     if dh0 + dh1 > 1.5 * d:
         fit0, fit1 = lsq_fit(z, np_, xi, d_start, d_end)
@@ -958,9 +974,9 @@ def _area_terminal(h, crit, dlt, gamma_e):
         b = 4.0 if crit == 1 else 9.0
         if h < 5.0:
             b = b * math.sin(0.1 * 3.1415926535897932384 * h)
-        he = h + (1.0 + b) * math.exp(-min(20.0, 2.0 * h / max(1e-3, dlt)))
+        he = h + (1.0 + b) * math.exp(-_cmin(20.0, 2.0 * h / _cmax(1e-3, dlt)))
     d_ls = math.sqrt(2.0 * he / gamma_e)  # smooth-earth horizon
-    dh = d_ls * math.exp(-0.07 * math.sqrt(dlt / max(he, 5.0)))
+    dh = d_ls * math.exp(-0.07 * math.sqrt(dlt / _cmax(he, 5.0)))
     th = (0.65 * dlt * (d_ls / dh - 1.0) - 2.0 * he) / d_ls
     return he, dh, th
 

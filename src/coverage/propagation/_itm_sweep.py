@@ -53,6 +53,7 @@ import numba
 import numpy as np
 
 from coverage.propagation._itm_kernels import (
+    _cmin,
     _fdim,
     delta_h,
     effective_curvature,
@@ -187,8 +188,8 @@ def _radial(z, n, xi, h_tx, h_rx, f, climate, n0, pol, eps, sigma, mdvar, time, 
                     th1 = t1
                     dh1 = d_rx
 
-        d_start = min(15.0 * h_tx, 0.1 * dh0)
-        d_end = d - min(15.0 * h_rx, 0.1 * dh1)
+        d_start = _cmin(15.0 * h_tx, 0.1 * dh0)
+        d_end = d - _cmin(15.0 * h_rx, 0.1 * dh1)
         dlt = delta_h(z, k, xi, d_start, d_end, buf)
         if dh0 + dh1 > 1.5 * d:
             fit0, fit1 = _fit_prefix(z, q0, q1, zref, c0, k, xi, d_start, d_end)
