@@ -214,3 +214,12 @@ def test_cli_villages_as_a_user_runs_it(tmp_path):
                                   "--out-dir", str(tmp_path / "o2")], capture_output=True, text=True, env=env,
                        timeout=300)
     assert p.returncode == 2 and "duplicate village code" in p.stderr
+
+
+def test_tables_read_back_from_csv_keep_the_terrain_check(tmp_path):
+    t = pd.concat([village_table(False).iloc[:3], village_table(True).iloc[3:]])
+    write_csv(t, tmp_path / "t.csv")
+    back = pd.read_csv(tmp_path / "t.csv", dtype=str)
+    back["usable_share"] = back["usable_share"].astype(float)
+    with pytest.raises(ValueError, match="terrain"):
+        coverage.indicator(back)

@@ -180,7 +180,9 @@ def indicator_by_technology(tables, level: str = "kabupaten") -> pd.DataFrame:
         tables = {str(t["technology"].iloc[0]): t for t in tables}
     if not tables:
         raise InputError("no tables given")
-    flags = {bool(pd.Series(t["has_terrain"]).astype(bool).iloc[0]) for t in tables.values() if "has_terrain" in t}
+    from .villages import _as_bool
+
+    flags = {bool(v) for t in tables.values() if "has_terrain" in t for v in _as_bool(t["has_terrain"]).unique()}
     if len(flags) > 1:
         raise InputError("the tables mix results with terrain and without terrain (smooth earth); compare "
                          "technologies on one setting")

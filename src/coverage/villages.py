@@ -878,10 +878,18 @@ def combine_tables(tables: Sequence) -> "pd.DataFrame":
     return out
 
 
+def _as_bool(values) -> pd.Series:
+    """Booleans, also from the 'True'/'False' text of a table read back from CSV."""
+    s = pd.Series(values)
+    if s.dtype == bool:
+        return s
+    return s.map(lambda x: str(x).strip().lower() in ("true", "1", "yes"))
+
+
 def _check_uniform(table) -> None:
     """Refuse a table that mixes terrain and no-terrain rows, or technologies."""
     if "has_terrain" in table.columns:
-        flags = set(pd.Series(table["has_terrain"]).astype(bool).unique().tolist())
+        flags = set(_as_bool(table["has_terrain"]).unique().tolist())
         if len(flags) > 1:
             raise InputError("the village tables mix results with terrain and results without terrain (smooth "
                              "earth); they are not comparable — assess them separately")
@@ -986,7 +994,8 @@ def run_villages(sites, villages, *, terrain=None, model: str = "auto", technolo
 
     t0 = time.perf_counter()
     s = read_sites(sites) if not isinstance(sites, pd.DataFrame) else sites
-    v = villages if hasattr(villages, "geometry") and "kode" in getattr(villages, "columns", []) \
+    # a table read by read_villages is used as is; anything else is read (and validated) first
+    v = villages if getattr(villages, "attrs", {}).get("code_system") and hasattr(villages, "geometry") \
         else read_villages(villages, hierarchy=hierarchy, repair=repair)
     if terrain is not None and not isinstance(terrain, Terrain):
         terrain = open_terrain(terrain)
