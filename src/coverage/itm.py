@@ -305,6 +305,30 @@ def _warn(flags: int, warn: bool) -> None:
 # ------------------------------------------------------------------------------------------------
 # point-to-point
 # ------------------------------------------------------------------------------------------------
+# validated parameter rows of recent p2p calls (checks and array construction cost as much as a
+# 100-point evaluation); keyed on the exact argument values, so a hit is a call already validated
+_PRM_CACHE: dict[tuple, np.ndarray] = {}
+
+
+def _p2p_params(step_m: Any, h_tx_m: Any, h_rx_m: Any, freq_mhz: Any, climate: Any, n0: Any,
+                pol: Any, epsilon: Any, sigma: Any, mdvar: Any, t: Any, loc: Any, sit: Any,
+                h_sys_m: Any, cr: bool) -> np.ndarray:
+    step = float(step_m)
+    if not (step > 0.0 and math.isfinite(step)):
+        raise ModelRangeError(f"ITM: step_m = {step_m!r} must be a finite distance > 0 m")
+    climate_i = _as_int("climate", climate)
+    pol_i = _as_int("pol", pol)
+    mdvar_i = _as_int("mdvar", mdvar)
+    t, loc, sit = float(t), float(loc), float(sit)
+    h_tx, h_rx, f = float(h_tx_m), float(h_rx_m), float(freq_mhz)
+    _check_scalar(h_tx, h_rx, f, climate_i, float(n0), pol_i, float(epsilon), float(sigma),
+                  mdvar_i, t, loc, sit, cr)
+    hs = math.nan if h_sys_m is None else float(h_sys_m)
+    prm = np.array([step, h_tx, h_rx, f, climate_i, float(n0), pol_i, float(epsilon),
+                    float(sigma), mdvar_i, t, loc, sit, hs])
+    return prm
+
+
 def p2p(elevations_m: Any, step_m: float, *, h_tx_m: float, h_rx_m: float, freq_mhz: float,
         climate: int = 5, n0: float = 301.0, pol: int = 1, epsilon: float = 15.0,
         sigma: float = 0.005, mdvar: int = 12, time: float = 50.0, location: float = 50.0,
@@ -355,20 +379,24 @@ def p2p(elevations_m: Any, step_m: float, *, h_tx_m: float, h_rx_m: float, freq_
     if z.shape[0] < 2:
         raise ModelRangeError(f"ITM: elevations_m needs at least 2 points (a path of non-zero "
                               f"length), got {z.shape[0]}")
-    step = float(step_m)
-    if not (step > 0.0 and math.isfinite(step)):
-        raise ModelRangeError(f"ITM: step_m = {step_m!r} must be a finite distance > 0 m")
-    climate_i = _as_int("climate", climate)
-    pol_i = _as_int("pol", pol)
-    mdvar_i = _as_int("mdvar", mdvar)
-    t, loc, sit, cr = _resolve_variability(time, location, situation, confidence, reliability)
-    t, loc, sit = float(t), float(loc), float(sit)
-    h_tx, h_rx, f = float(h_tx_m), float(h_rx_m), float(freq_mhz)
-    _check_scalar(h_tx, h_rx, f, climate_i, float(n0), pol_i, float(epsilon), float(sigma),
-                  mdvar_i, t, loc, sit, cr)
-    hs = math.nan if h_sys_m is None else float(h_sys_m)
-    prm = np.array([step, h_tx, h_rx, f, climate_i, float(n0), pol_i, float(epsilon),
-                    float(sigma), mdvar_i, t, loc, sit, hs])
+    if confidence is None and reliability is None:
+        t, loc, sit, cr = time, location, situation, False
+    else:
+        t, loc, sit, cr = _resolve_variability(time, location, situation, confidence,
+                                               reliability)
+    key = (step_m, h_tx_m, h_rx_m, freq_mhz, climate, n0, pol, epsilon, sigma, mdvar, t, loc,
+           sit, h_sys_m, cr)
+    try:
+        prm = _PRM_CACHE.get(key)
+    except TypeError:  # unhashable argument (e.g. a 0-d array)
+        prm, key = None, None
+    if prm is None:
+        prm = _p2p_params(step_m, h_tx_m, h_rx_m, freq_mhz, climate, n0, pol, epsilon, sigma,
+                          mdvar, t, loc, sit, h_sys_m, cr)
+        if key is not None:
+            if len(_PRM_CACHE) >= 256:
+                _PRM_CACHE.clear()
+            _PRM_CACHE[key] = prm
     rec = np.empty(_k.N_RECORD)
     _k.p2p_one(z, z.shape[0] - 1, prm, rec)
     if rec[14] != 0.0:

@@ -478,22 +478,31 @@ def _sigma_h(dlt_d):
 
 
 @numba.njit(**_JIT)
-def _diffraction_loss(d, dh0, dh1, he0, he1, se, a_e, dlt, h0, h1, area_mode, theta_los,
-                      d_sml, f):
-    """Diffraction attenuation (dB): weighted knife-edge / smooth earth plus clutter [Algorithm 4.x].
+def _diffraction_terms(he0, he1, dlt, h0, h1, area_mode, d_sml, f):
+    """Distance-independent parts of the diffraction attenuation: ``(A_fo, sqrt(1 + qk / q))``.
 
-    ``se`` is the tuple of :func:`_smooth_earth_terminals`.
+    Clutter factor A_fo from the terrain roughness over d_sML [ERL 79-ITS 67, p 3-13, Eqn 3.38c],
+    and the effective-height term of the knife-edge / smooth-earth weighting [Eqn 3.23].
     """
-    a_k = _knife_edge(d, f, a_e, theta_los, dh0, dh1)
-    a_se = _smooth_earth(d, a_e, theta_los, dh0 + dh1, se[0], se[1], se[2], se[3])
     sigma_hd = _sigma_h(_roughness(d_sml, dlt))
-    a_fo = _cmin(15.0, 5.0 * math.log10(1.0 + 1e-5 * h0 * h1 * f * sigma_hd))  # [ERL 79-ITS 67 3.38c]
-    dlt_d = _roughness(d, dlt)
+    a_fo = _cmin(15.0, 5.0 * math.log10(1.0 + 1e-5 * h0 * h1 * f * sigma_hd))
     q = h0 * h1
     qk = he0 * he1 - q
     if area_mode == 0:
         q += 10.0  # known path, low antennas: C ~ 10 [ERL 79-ITS 67, p 3-8]
-    term1 = math.sqrt(1.0 + qk / q)
+    return a_fo, math.sqrt(1.0 + qk / q)
+
+
+@numba.njit(**_JIT)
+def _diffraction_loss(d, dh0, dh1, se, a_e, dlt, theta_los, f, a_fo, term1):
+    """Diffraction attenuation (dB): weighted knife-edge / smooth earth plus clutter [Algorithm 4.x].
+
+    ``se`` is the tuple of :func:`_smooth_earth_terminals`; ``a_fo`` (clutter factor) and
+    ``term1`` (height term of the weighting) do not depend on d: :func:`_diffraction_terms`.
+    """
+    a_k = _knife_edge(d, f, a_e, theta_los, dh0, dh1)
+    a_se = _smooth_earth(d, a_e, theta_los, dh0 + dh1, se[0], se[1], se[2], se[3])
+    dlt_d = _roughness(d, dlt)
     d_ml = dh0 + dh1
     q = (term1 + (-theta_los * a_e + d_ml) / d) * _cmin(dlt_d * f / 47.7, 6283.2)
     w = 25.1 / (25.1 + math.sqrt(q))  # [ERL 79-ITS 67, Eqn 3.23]
@@ -649,10 +658,9 @@ def longley_rice(th0, th1, f, zg, dh0, dh1, he0, he1, gamma_e, n_s, dlt, h0, h1,
     scale = np.cbrt(a_e * a_e / f)
     d3 = _cmax(d_sml, d_ml + 5.0 * scale)
     d4 = d3 + 10.0 * scale
-    a3 = _diffraction_loss(d3, dh0, dh1, he0, he1, se, a_e, dlt, h0, h1, area_mode, theta_los,
-                           d_sml, f)
-    a4 = _diffraction_loss(d4, dh0, dh1, he0, he1, se, a_e, dlt, h0, h1, area_mode, theta_los,
-                           d_sml, f)
+    a_fo, term1 = _diffraction_terms(he0, he1, dlt, h0, h1, area_mode, d_sml, f)
+    a3 = _diffraction_loss(d3, dh0, dh1, se, a_e, dlt, theta_los, f, a_fo, term1)
+    a4 = _diffraction_loss(d4, dh0, dh1, se, a_e, dlt, theta_los, f, a_fo, term1)
     m_d = (a4 - a3) / (d4 - d3)
     a_d0 = a3 - m_d * d3
 
