@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import coverage.itm as itm
-from coverage.propagation._itm_sweep import itm_radials, itm_radials_exact
+from coverage.propagation._itm_sweep import itm_radials, itm_radials_exact, itm_radials_serial
 
 RADIO = (30.0, 1.5, 900.0, 5, 301.0, 1, 15.0, 0.005, 12, 50.0, 50.0, 50.0)  # h_tx .. situation
 # The sweep carries sums and horizon candidates along the radial but computes the same model:
@@ -110,3 +110,7 @@ def test_sweep_valid_samples_and_layout():
     # the radials are independent: one radial alone gives the same row
     alone, _ = _sweep(elev[3:4], n_valid[3:4], 90.0)
     np.testing.assert_array_equal(alone[0], out[3])
+    # the single-threaded variant is the same computation
+    serial = np.empty_like(elev)
+    itm_radials_serial(elev, n_valid, 90.0, *RADIO, serial)
+    np.testing.assert_array_equal(serial, out)

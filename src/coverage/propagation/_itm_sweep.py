@@ -40,6 +40,10 @@ difference can change a result only where two horizon candidates tie to ~1e-15 r
 agreement with ``itm_radials_exact`` is in ``tests/test_itm_sweep.py`` and
 ``benchmarks/bench_itm.py``.
 
+``itm_radials`` is parallel over radials (numba prange); ``itm_radials_serial`` is the same on the
+calling thread (for callers that parallelise themselves) and ``itm_radials_exact`` the validation
+reference (the full point-to-point model on every sub-profile).
+
 Kernels follow the package rules: plain arrays and scalars, ``cache=True``, no module globals read
 inside kernels. Note that numba's cache does not notice edits to ``_itm_kernels.py``, whose
 functions are compiled into these kernels: clear ``__pycache__`` after editing it.
@@ -253,23 +257,46 @@ def itm_radials(elev2d, n_valid, step_m, h_tx_m, h_rx_m, freq_mhz, climate, n0, 
     """
     n_rad, n_col = elev2d.shape
     for j in numba.prange(n_rad):
-        n = min(n_valid[j], n_col)
-        m = max(n, 1)
-        buf = np.empty(560)
-        dacc = np.empty(m)
-        q0 = np.empty(m + 1)
-        q1 = np.empty(m + 1)
-        gam = np.empty(m)
-        ns = np.empty(m)
-        env_i = np.empty(m, dtype=np.int64)
-        env_a = np.empty(m)
-        env_b = np.empty(m)
-        hull_i = np.empty(m, dtype=np.int64)
-        hull_x = np.empty(m)
-        hull_w = np.empty(m)
-        _radial(elev2d[j], n, step_m, h_tx_m, h_rx_m, freq_mhz, climate, n0, pol, epsilon, sigma,
-                mdvar, time, location, situation, out2d[j], buf, dacc, q0, q1, gam, ns, env_i,
-                env_a, env_b, hull_i, hull_x, hull_w)
+        _radial_alloc(elev2d, n_valid, j, n_col, step_m, h_tx_m, h_rx_m, freq_mhz, climate, n0,
+                      pol, epsilon, sigma, mdvar, time, location, situation, out2d)
+
+
+@numba.njit(**_JIT)
+def itm_radials_serial(elev2d, n_valid, step_m, h_tx_m, h_rx_m, freq_mhz, climate, n0, pol,
+                       epsilon, sigma, mdvar, time, location, situation, out2d):
+    """:func:`itm_radials` on the calling thread only (no numba thread pool).
+
+    For callers that provide their own parallelism (Dask or thread-pool workers): numba's
+    ``workqueue`` threading layer aborts when ``parallel=True`` kernels are entered from several
+    threads at once. Same arguments and results.
+    """
+    n_rad, n_col = elev2d.shape
+    for j in range(n_rad):
+        _radial_alloc(elev2d, n_valid, j, n_col, step_m, h_tx_m, h_rx_m, freq_mhz, climate, n0,
+                      pol, epsilon, sigma, mdvar, time, location, situation, out2d)
+
+
+@numba.njit(**_JIT)
+def _radial_alloc(elev2d, n_valid, j, n_col, step_m, h_tx_m, h_rx_m, freq_mhz, climate, n0, pol,
+                  epsilon, sigma, mdvar, time, location, situation, out2d):
+    """Scratch arrays for radial j, then :func:`_radial`."""
+    n = min(n_valid[j], n_col)
+    m = max(n, 1)
+    buf = np.empty(560)
+    dacc = np.empty(m)
+    q0 = np.empty(m + 1)
+    q1 = np.empty(m + 1)
+    gam = np.empty(m)
+    ns = np.empty(m)
+    env_i = np.empty(m, dtype=np.int64)
+    env_a = np.empty(m)
+    env_b = np.empty(m)
+    hull_i = np.empty(m, dtype=np.int64)
+    hull_x = np.empty(m)
+    hull_w = np.empty(m)
+    _radial(elev2d[j], n, step_m, h_tx_m, h_rx_m, freq_mhz, climate, n0, pol, epsilon, sigma,
+            mdvar, time, location, situation, out2d[j], buf, dacc, q0, q1, gam, ns, env_i,
+            env_a, env_b, hull_i, hull_x, hull_w)
 
 
 @numba.njit(parallel=True, cache=True, nogil=True, error_model="numpy")
