@@ -17,11 +17,12 @@ as :class:`coverage.errors.ModelRangeWarning` only with ``warn=True`` and never 
 Units are the NTIA ones: metres, MHz, percent, N-units, S/m. Losses are basic transmission loss
 in dB.
 
-Defaults (as in the NTIA examples and SPLAT!): ``climate=5`` continental temperate, ``n0=301``
-N-units, ``pol=1`` vertical, ``epsilon=15``, ``sigma=0.005`` S/m ("average ground"),
-``mdvar=12`` (mobile mode with location variability removed, the usual point-to-point choice:
-the profile itself fixes the location) and 50 % time/location/situation (median). For equatorial
-areas such as Kalimantan, Longley-Rice suggest ``climate=1`` with N_0 around 360 N-units.
+Defaults: ``climate=5`` continental temperate, ``n0=301`` N-units, ``pol=1`` vertical,
+``epsilon=15``, ``sigma=0.005`` S/m ("average ground") are the values of NTIA's command-line
+examples; ``mdvar=12`` (mobile mode with location variability removed: in point-to-point use the
+profile itself fixes the location) is that of NTIA's point-to-point test vectors; 50 %
+time/location/situation gives the median. For equatorial areas such as Kalimantan set
+``climate=1`` and a local N_0 (ITU-R P.453 maps; higher than 301 in the humid tropics).
 
 Variability is given either as time/location/situation percentages ("TLS") or as
 ``reliability``/``confidence`` ("CR", which the reference maps to time = reliability,
