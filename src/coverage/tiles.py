@@ -78,6 +78,9 @@ __all__ = ["predict_tiled", "LazyCoverageResult", "DEFAULT_TILE_SIZE"]
 #: Tile edge (cells) when ``out`` or ``client`` is given without ``tile_size``.
 DEFAULT_TILE_SIZE = 1024
 _FORMAT_VERSION = 1  # bump when the tile files or the hash inputs change meaning
+# GDAL keeps written (and read) blocks in a cache of 5 % of RAM by default: on a large output that
+# grows with the area, so the writer and the terrain reads cap it.
+_GDAL_CACHE_BYTES = 16 * 2 ** 20
 
 
 # ==================================================================================== terrain sources
@@ -94,7 +97,7 @@ class _RasterSource:
         from rasterio.windows import Window
 
         try:
-            with rasterio.open(self.path) as src:
+            with rasterio.Env(GDAL_CACHEMAX=_GDAL_CACHE_BYTES), rasterio.open(self.path) as src:
                 z = src.read(1, window=Window(c0 + self.col_off, r0 + self.row_off, w, h), out_dtype="float32")
                 nodata = src.nodata
         except rasterio.errors.RasterioIOError as exc:
@@ -130,11 +133,15 @@ def _open_raster_terrain(path, bounds):
     if bounds is not None:
         left, bottom, right, top = _bounds_in_crs(bounds, crs)
         win = rasterio.windows.from_bounds(left, bottom, right, top, transform)
-        win = win.round_offsets("floor").round_lengths("ceil")
-        win = win.intersection(rasterio.windows.Window(0, 0, shape[1], shape[0]))
-        r0, c0 = int(win.row_off), int(win.col_off)
-        shape = (int(win.height), int(win.width))
-        transform = rasterio.windows.transform(win, transform)
+        # every cell the bounds touch (outward rounding; 1e-6 cell absorbs float noise)
+        r0 = max(int(math.floor(win.row_off + 1e-6)), 0)
+        c0 = max(int(math.floor(win.col_off + 1e-6)), 0)
+        r1 = min(int(math.ceil(win.row_off + win.height - 1e-6)), shape[0])
+        c1 = min(int(math.ceil(win.col_off + win.width - 1e-6)), shape[1])
+        if r1 <= r0 or c1 <= c0:
+            raise TerrainExtentError(f"bounds {bounds} do not overlap the terrain file {path}")
+        shape = (r1 - r0, c1 - c0)
+        transform = rasterio.windows.transform(rasterio.windows.Window(c0, r0, c1 - c0, r1 - r0), transform)
     st = os.stat(path)
     ident = {"path": os.path.abspath(path), "size": st.st_size, "mtime_ns": st.st_mtime_ns, "crop": [r0, c0]}
     return _RasterSource(path, r0, c0), transform, crs, shape, ident
@@ -202,7 +209,17 @@ def _worker_threads() -> int:
 
 
 def _peak_rss_mb() -> float:
-    """Peak resident set size of this process so far (MB), from getrusage."""
+    """Peak resident set size of this process so far (MB).
+
+    Linux: ``VmHWM`` of /proc/self/status, the high-water mark of this process's own memory map.
+    Not ``ru_maxrss``: that survives ``exec`` and so reports the peak of whatever process forked
+    this one (a big pytest or notebook parent).
+    """
+    with contextlib.suppress(OSError, ValueError):
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024.0  # kB
     try:
         import resource
 
@@ -737,13 +754,8 @@ def predict_tiled(terrain, sites, model: str = "p526", radius_m: float = 30_000.
                          None if engine == "in-process" else 1)
 
     # ------------------------------------------------------------ run
-    writer: Any
-    tmp_tif = None
-    if out is not None:
-        tmp_tif = os.path.join(parts.dir, "assembling.tif")
-        writer = _GeoTiffWriter(tmp_tif, shape, transform, gcrs, tile_size)
-    else:
-        writer = _MemoryWriter(shape)
+    writer: Any = None
+    tmp_tif = os.path.join(parts.dir, "assembling.tif") if parts is not None else None
     stats = {"computed": 0, "resumed": 0, "empty": 0, "cell_evaluations": 0, "task_seconds": 0.0,
              "worker_peak_rss_mb": float("nan")}
     bar = None
@@ -765,7 +777,15 @@ def predict_tiled(terrain, sites, model: str = "p526", radius_m: float = 30_000.
             bar.update(1)
 
     todo = []
+    gdal_env = contextlib.ExitStack()
     try:
+        import rasterio
+
+        gdal_env.enter_context(rasterio.Env(GDAL_CACHEMAX=_GDAL_CACHE_BYTES))
+        if out is not None:
+            writer = _GeoTiffWriter(tmp_tif, shape, transform, gcrs, tile_size)
+        else:
+            writer = _MemoryWriter(shape)
         with _MemorySampler() as sampler:
             for t in tiles:
                 done = parts.load(t) if (parts is not None and resume) else None
@@ -774,7 +794,7 @@ def predict_tiled(terrain, sites, model: str = "p526", radius_m: float = 30_000.
                     finish(done, fresh=False)
                 elif len(per_tile[t]) == 0:
                     stats["empty"] += 1
-                    finish(_empty_tile(t), fresh=True)
+                    finish(_empty_tile(t), fresh=False)  # nothing to save: free to redo
                 else:
                     todo.append(t)
             if todo:
@@ -831,6 +851,7 @@ def predict_tiled(terrain, sites, model: str = "p526", radius_m: float = 30_000.
                 writer.ds.close()
             with contextlib.suppress(OSError):
                 os.unlink(tmp_tif)
+        gdal_env.close()
         if own_client:
             client.close()
 
