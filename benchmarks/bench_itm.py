@@ -6,6 +6,7 @@
    kernel call, and ``p2p_batch`` throughput; against ``itmlogic`` (a pure-Python port of ITM
    1.2.2, benchmark-only extra: ``pip install itmlogic``) on the same inputs, with the largest
    loss difference and the speed ratios.
+   Single evaluations run on one thread; the batch throughput is given on 1 and 2 threads.
 2. A full ITM coverage sweep of one site, 50 km radius, on ``S36E149.tif`` at native resolution:
    radials from the tile centre sampled bilinearly at about the cell size, enough radials that
    neighbours are at most one cell apart at 50 km (radials stop at the tile edge: the tile is
@@ -150,39 +151,58 @@ def bench_p2p(dem, quick: bool) -> None:
                 profiles.append(np.ascontiguousarray(prof))
                 steps.append(length / (n - 1))
         ours = [itm.p2p(p, s, **prm_keys).loss_db for p, s in zip(profiles, steps)]
-        p0, s0 = profiles[0], steps[0]
-        number = max(5, 20000 // n)
+        n_prof = len(profiles)
+        # every timing cycles through all profiles (the cost depends on the path: line of sight,
+        # diffraction, troposcatter) and reports the mean per evaluation
+        number = max(1, 20000 // (n * n_prof))
         repeats = 5 if quick else 9
-        t_api = timeit_median(lambda: itm.p2p(p0, s0, **prm_keys), repeats, number)
-        prm = np.array([s0, RADIO["h_tx_m"], RADIO["h_rx_m"], RADIO["freq_mhz"], RADIO["climate"],
-                        RADIO["n0"], RADIO["pol"], RADIO["epsilon"], RADIO["sigma"],
-                        RADIO["mdvar"], RADIO["time"], RADIO["location"], RADIO["situation"],
-                        math.nan])
+
+        def api_cycle():
+            for p, s in zip(profiles, steps):
+                itm.p2p(p, s, **prm_keys)
+
+        t_api = timeit_median(api_cycle, repeats, number) / n_prof
+        prms = [np.array([s, RADIO["h_tx_m"], RADIO["h_rx_m"], RADIO["freq_mhz"], RADIO["climate"],
+                          RADIO["n0"], RADIO["pol"], RADIO["epsilon"], RADIO["sigma"],
+                          RADIO["mdvar"], RADIO["time"], RADIO["location"], RADIO["situation"],
+                          math.nan]) for s in steps]
         rec = np.empty(_k.N_RECORD)
-        t_kernel = timeit_median(lambda: _k.p2p_one(p0, n - 1, prm, rec), repeats, number)
-        batch = np.ascontiguousarray(np.stack([profiles[i % len(profiles)] for i in range(256)]))
-        bsteps = np.array([steps[i % len(steps)] for i in range(256)])
+
+        def kernel_cycle():
+            for p, prm in zip(profiles, prms):
+                _k.p2p_one(p, n - 1, prm, rec)
+
+        t_kernel = timeit_median(kernel_cycle, repeats, number) / n_prof
+        batch = np.ascontiguousarray(np.stack([profiles[i % n_prof] for i in range(256)]))
+        bsteps = np.array([steps[i % n_prof] for i in range(256)])
         itm.p2p_batch(batch, None, bsteps, **prm_keys)
-        t_batch = timeit_median(lambda: itm.p2p_batch(batch, None, bsteps, **prm_keys),
-                                repeats, max(1, number // 256)) / 256
+        # batch throughput: best of the repeats (a 2-thread region stalls whenever another
+        # process takes one of the two cores, which the median would report)
+        t_batch = {}
+        for threads in (1, 2):
+            numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
+            t_batch[threads] = min(
+                timeit_median(lambda: itm.p2p_batch(batch, None, bsteps, **prm_keys), 1,
+                              max(1, 20000 // (n * 256))) for _ in range(repeats)) / 256
+        numba.set_num_threads(min(2, numba.config.NUMBA_NUM_THREADS))
         line = {"bench": "itm_p2p", "points": n, "profiles": len(profiles),
                 "api_evals_per_s": round(1.0 / t_api), "api_us": round(t_api * 1e6, 2),
                 "kernel_evals_per_s": round(1.0 / t_kernel), "kernel_us": round(t_kernel * 1e6, 2),
-                "batch_evals_per_s": round(1.0 / t_batch), "batch_us_per_profile":
-                    round(t_batch * 1e6, 2), "threads": numba.get_num_threads(),
+                "batch_evals_per_s_1_thread": round(1.0 / t_batch[1]),
+                "batch_evals_per_s_2_threads": round(1.0 / t_batch[2]),
                 "load_avg_1min": round(os.getloadavg()[0], 2)}
         if have_itmlogic:
             theirs = [itmlogic_p2p(p, s) for p, s in zip(profiles, steps)]
             diff = np.abs(np.array(ours) - np.array(theirs))
             modes = [itm.p2p(p, s, **prm_keys).mode for p, s in zip(profiles, steps)]
             los = np.array(modes) == 1
-            n_it = max(3, 600 // n)
-            t_it = timeit_median(lambda: itmlogic_p2p(p0, s0), 3, n_it)
+            t_it = timeit_median(lambda: [itmlogic_p2p(p, s) for p, s in zip(profiles, steps)],
+                                 3, 1) / n_prof
             line.update({
                 "itmlogic_evals_per_s": round(1.0 / t_it, 1), "itmlogic_us": round(t_it * 1e6, 1),
                 "speed_ratio_api": round(t_it / t_api, 1),
                 "speed_ratio_kernel": round(t_it / t_kernel, 1),
-                "speed_ratio_batch": round(t_it / t_batch, 1),
+                "speed_ratio_batch_1_thread": round(t_it / t_batch[1], 1),
                 "max_abs_diff_db": round(float(diff.max()), 4),
                 "max_abs_diff_db_trans_horizon": round(float(diff[~los].max()), 4)
                 if (~los).any() else None,
