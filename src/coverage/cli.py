@@ -87,7 +87,7 @@ def _cmd_predict(a) -> int:
     terrain = open_terrain(a.terrain, bounds=a.bounds) if a.terrain else None
     result = predict(terrain, a.sites, model=a.model, radius_m=a.radius, rx_height_m=a.rx_height, bounds=a.bounds,
                      resolution_m=a.resolution, technology=a.technology, model_params=a.model_params,
-                     extrapolate=a.extrapolate, progress=not a.no_progress, tile_size=a.tile_size,
+                     extrapolate=a.extrapolate, progress=False if a.no_progress else None, tile_size=a.tile_size,
                      out=a.out if a.tile_size else None)
     if not a.tile_size:
         result.to_geotiff(a.out, cog=a.cog)

@@ -15,6 +15,8 @@ from pyproj import CRS, Transformer
 
 from . import _sweep_kernels as K
 from .errors import InputError, TerrainExtentError
+from .progress import is_interactive as _interactive  # noqa: F401  (used by tiles)
+from .progress import progress as _progress
 from .propagation import ProfileModel, get_model
 from .result import CoverageResult
 from .sites import METRICS, metric_offset_db, normalize_sites, read_sites
@@ -101,7 +103,8 @@ def predict(terrain: Terrain | None, sites, model: str = "p526", radius_m: float
     extrapolate : bool
         Allow frequencies outside the model's validity range (with a warning instead of an error).
     progress : bool, optional
-        Show a progress bar (tqdm); default: only when running interactively.
+        Progress bar (tqdm) on runs longer than 2 s; default: only in an interactive session
+        (Jupyter or a terminal), never inside a service unless asked.
     out, tile_size, client
         Tiled / distributed execution (see :mod:`coverage.tiles`); ``out`` streams to a file.
 
@@ -188,9 +191,8 @@ def predict(terrain: Terrain | None, sites, model: str = "p526", radius_m: float
     m.warn_distance(radius_m, cell_min)
 
     # ---------------------------------------------------------------- sweep
-    show = progress or (progress is None and _interactive() and len(sites) > 20)
     best, second, server, count, n_cells = _accumulate(grid, sites, sx, sy, inside, m, params, tech, threshold,
-                                                       rx_height_m, radius_m, progress=show)
+                                                       rx_height_m, radius_m, progress=progress)
     elapsed = time.perf_counter() - t_start
     log.info("predicted %d sites, %d cell evaluations in %.2f s", len(sites), n_cells, elapsed)
     meta = {
@@ -203,13 +205,15 @@ def predict(terrain: Terrain | None, sites, model: str = "p526", radius_m: float
 
 
 def _accumulate(grid: Grid, sites, sx, sy, inside, m, params, tech: str, threshold: float, rx_height_m: float,
-                radius_m: float, *, index=None, progress: bool = False):
+                radius_m: float, *, index=None, progress: bool | None = False, out_window=None):
     """Fold every site's signal into best / second / best-server / count arrays on ``grid``.
 
     The one per-site loop of the engine, shared by :func:`predict` and each tile of
     :mod:`coverage.tiles`: ``grid`` may be a window of the full grid, and ``index`` gives each row's
     site index in the full site table (default ``0..n-1``). Sites are folded in row order, so ties
     resolve as in an untiled run. ``inside`` says whether each site lies on the *full* grid.
+    ``out_window`` (r0, c0, rows, cols in full-grid cells, within ``grid``) keeps only that part: a
+    tile needs its terrain margin for the profiles, not output arrays over it.
 
     Returns
     -------
@@ -218,19 +222,14 @@ def _accumulate(grid: Grid, sites, sx, sy, inside, m, params, tech: str, thresho
     n_cells : int
         Number of cell evaluations.
     """
-    best = np.full(grid.shape, np.nan, np.float32)
-    second = np.full(grid.shape, np.nan, np.float32)
-    server = np.full(grid.shape, -1, np.int32)
-    count = np.zeros(grid.shape, np.int16)
+    o_r, o_c, o_h, o_w = (grid.row_off, grid.col_off, *grid.shape) if out_window is None else out_window
+    best = np.full((o_h, o_w), np.nan, np.float32)
+    second = np.full((o_h, o_w), np.nan, np.float32)
+    server = np.full((o_h, o_w), -1, np.int32)
+    count = np.zeros((o_h, o_w), np.int16)
     geometry_cache: dict[tuple[float, float], SiteGeometry] = {}
-    iterator = range(len(sites))
-    if progress:
-        try:
-            from tqdm.auto import tqdm
-
-            iterator = tqdm(iterator, desc=f"{m.name} sites", unit="site")
-        except ImportError:
-            pass
+    # a bar only when asked or interactive, and only once the run has lasted 2 s
+    iterator = _progress(range(len(sites)), enabled=progress, total=len(sites), desc=f"{m.name} sites", unit="site")
     n_cells = 0
     for i in iterator:
         row = sites.iloc[i]
@@ -256,10 +255,18 @@ def _accumulate(grid: Grid, sites, sx, sy, inside, m, params, tech: str, thresho
                          float(row["downtilt_deg"]) if sector else 0.0,
                          float(row["vertical_beamwidth_deg"]) if sector else 0.0, 20.0,
                          metric_offset_db(tech, float(row["bandwidth_mhz"])) if tech != "mixed" else 0.0, sig)
-        r0, c0, _, _ = geo.window
-        site_index = i if index is None else int(index[i])
-        K.combine_best(sig, r0 - grid.row_off, c0 - grid.col_off, site_index, threshold, best, second, server, count)
         n_cells += int(np.isfinite(sig).sum())
+        r0, c0, _, _ = geo.window
+        if out_window is not None:
+            # the part of the site's window inside the output window (same cells, same bits)
+            a, b = max(r0, o_r), min(r0 + sig.shape[0], o_r + o_h)
+            c, d = max(c0, o_c), min(c0 + sig.shape[1], o_c + o_w)
+            if a >= b or c >= d:
+                continue
+            sig = np.ascontiguousarray(sig[a - r0:b - r0, c - c0:d - c0])
+            r0, c0 = a, c
+        site_index = i if index is None else int(index[i])
+        K.combine_best(sig, r0 - o_r, c0 - o_c, site_index, threshold, best, second, server, count)
     return best, second, server, count, n_cells
 
 
@@ -275,9 +282,3 @@ def _outside_geometry(grid: Grid, key, radius_m) -> SiteGeometry | None:
         return None
     geo = SiteGeometry.build(grid, key[0], key[1], radius_m, allow_outside=True)
     return geo if geo.dist_m.size else None
-
-
-def _interactive() -> bool:
-    import sys
-
-    return hasattr(sys, "ps1") or "ipykernel" in sys.modules
