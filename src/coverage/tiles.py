@@ -245,10 +245,10 @@ def _run_tile(spec: _TileSpec) -> dict:
     with _numba_slot(spec.threads):
         best, second, server, count, n_cells = _accumulate(
             grid, spec.sites, spec.sx, spec.sy, spec.inside, spec.model, spec.params, spec.tech, spec.threshold,
-            spec.rx_height_m, spec.radius_m, index=spec.index)
-    crop = (slice(r0 - wr0, r0 - wr0 + h), slice(c0 - wc0, c0 - wc0 + w))
-    return {"tile": spec.tile, "best_dbm": best[crop].copy(), "second_dbm": second[crop].copy(),
-            "best_server": server[crop].copy(), "n_servers": count[crop].copy(), "cell_evaluations": n_cells,
+            spec.rx_height_m, spec.radius_m, index=spec.index, out_window=spec.tile)
+    del grid, elev
+    return {"tile": spec.tile, "best_dbm": best, "second_dbm": second,
+            "best_server": server, "n_servers": count, "cell_evaluations": n_cells,
             "seconds": time.perf_counter() - t0, "n_sites": len(spec.index), "pid": os.getpid(),
             "peak_rss_mb": _peak_rss_mb()}
 
