@@ -197,7 +197,7 @@ def bench_p2p(dem, quick: bool) -> None:
             modes = [itm.p2p(p, s, **prm_keys).mode for p, s in zip(profiles, steps)]
             los = np.array(modes) == 1
             t_it = timeit_median(lambda: [itmlogic_p2p(p, s) for p, s in zip(profiles, steps)],
-                                 3, 1) / n_prof
+                                 repeats, 1) / n_prof
             line.update({
                 "itmlogic_evals_per_s": round(1.0 / t_it, 1), "itmlogic_us": round(t_it * 1e6, 1),
                 "speed_ratio_api": round(t_it / t_api, 1),
