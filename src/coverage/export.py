@@ -10,38 +10,16 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Mapping
 
 import numpy as np
 import pandas as pd
 
+from ._atomic import atomic_path
 from .errors import InputError
 
 __all__ = ["write_csv", "write_villages", "write_excel", "write_json", "write_run", "atomic_path"]
-
-
-@contextmanager
-def atomic_path(path, suffix: str | None = None):
-    """Yield a temporary path next to ``path``; on success rename it to ``path``, else delete it."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=suffix or path.suffix, dir=path.parent)
-    os.close(fd)
-    os.unlink(tmp)  # some writers (GDAL) refuse to overwrite an existing file
-    umask = os.umask(0)
-    os.umask(umask)
-    try:
-        yield tmp
-        if os.path.exists(tmp):
-            os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
 
 
 def _plain(df: pd.DataFrame) -> pd.DataFrame:

@@ -16,13 +16,13 @@ import io
 import logging
 import math
 import os
-import tempfile
 import zipfile
 from typing import Any
 from xml.etree import ElementTree as ET
 
 import numpy as np
 
+from ._atomic import atomic_path
 from .errors import InputError
 
 __all__ = ["write_kmz", "kml_document", "write_cog", "validate_cog", "warp_to_wgs84", "coverage_rgba"]
@@ -318,22 +318,9 @@ def kml_document(result=None, *, villages=None, sites=None, overlay_href: str | 
 
 
 def _atomic_write(path, write):
-    path = os.fspath(path)
-    d = os.path.dirname(os.path.abspath(path))
-    os.makedirs(d, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(suffix=os.path.splitext(path)[1] or ".tmp", dir=d, prefix=".tmp-")
-    os.close(fd)
-    try:
+    with atomic_path(path) as tmp:
         write(tmp)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-    return path
+    return os.fspath(path)
 
 
 def write_kmz(path, result, *, villages=None, sites: bool | Any = True, kind: str = "signal", alpha: float = 0.7,

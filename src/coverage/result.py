@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,6 +21,7 @@ import numpy as np
 from affine import Affine
 from pyproj import CRS, Transformer
 
+from ._atomic import atomic_path
 from .errors import InputError
 
 __all__ = ["CoverageResult", "write_raster_atomic"]
@@ -35,8 +35,6 @@ def write_raster_atomic(path, arrays: dict[str, np.ndarray], transform, crs, *, 
     import rasterio
 
     path = os.fspath(path)
-    d = os.path.dirname(os.path.abspath(path))
-    os.makedirs(d, exist_ok=True)
     names = list(arrays)
     first = arrays[names[0]]
     profile = dict(driver="GTiff", height=first.shape[0], width=first.shape[1], count=len(names), dtype=dtype,
@@ -47,23 +45,13 @@ def write_raster_atomic(path, arrays: dict[str, np.ndarray], transform, crs, *, 
         for k in ("tiled", "blockxsize", "blockysize"):
             profile.pop(k)
         profile["blocksize"] = 256
-    fd, tmp = tempfile.mkstemp(suffix=".tif", dir=d, prefix=".tmp-")
-    os.close(fd)
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; give the file the usual permissions
-    try:
+    with atomic_path(path, suffix=".tif") as tmp:
         with rasterio.open(tmp, "w", **profile) as dst:
             for i, name in enumerate(names, start=1):
                 dst.write(np.asarray(arrays[name], dtype=dtype), i)
                 dst.set_band_description(i, name)
             if tags:
                 dst.update_tags(**{k: (v if isinstance(v, str) else json.dumps(v)) for k, v in tags.items()})
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
     return path
 
 

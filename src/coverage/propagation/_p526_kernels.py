@@ -132,6 +132,15 @@ def spherical_earth_loss_db(d_m, hte_m, hre_m, ae_m, freq_mhz, eps_r, sigma_s, p
 # ---------------------------------------------------------------------------------------------
 
 
+@njit(cache=True, inline="always")
+def _bullington_point_luc(h1, h2, stim, srim, dtot, lam):
+    """Knife-edge loss at the Bullington point, P.1812-7 eqs. (18)-(20)."""
+    dbp = (h2 - h1 + srim * dtot) / (stim + srim)
+    nub = (h1 + stim * dbp - (h1 * (dtot - dbp) + h2 * dbp) / dtot) \
+        * math.sqrt(2.0 * dtot / (lam * dbp * (dtot - dbp)))
+    return knife_edge_loss_db(nub)
+
+
 @njit(cache=True)
 def bullington(d_m, h_m, n, hts, hrs, ae_m, lam_m):
     """Bullington loss of P.1812-7 §4.3.1 on points 0..n-1 (terminals at 0 and n-1)."""
@@ -160,10 +169,7 @@ def bullington(d_m, h_m, n, hts, hrs, ae_m, lam_m):
             s = (h_m[i] + 0.5 * ce * di * (dtot - di) - hrs) / (dtot - di)
             if s > srim:
                 srim = s
-        dbp = (hrs - hts + srim * dtot) / (stim + srim)
-        nub = (hts + stim * dbp - (hts * (dtot - dbp) + hrs * dbp) / dtot) \
-            * math.sqrt(2.0 * dtot / (lam_m * dbp * (dtot - dbp)))
-        luc = knife_edge_loss_db(nub)
+        luc = _bullington_point_luc(hts, hrs, stim, srim, dtot, lam_m)
     return _bullington_from_luc(luc, dtot)
 
 
@@ -204,17 +210,7 @@ def delta_bullington(d_m, h_m, hts, hrs, ae_m, freq_mhz, eps_r, sigma_s, pol):
     wanted); the smooth surface is fitted to the same heights. Returns
     ``(l_d, l_bulla, l_bulls, l_dsph)`` in dB.
     """
-    n = d_m.shape[0]
-    lam = 299.792458 / freq_mhz
-    dtot = d_m[n - 1]
-    l_bulla = bullington(d_m, h_m, n, hts, hrs, ae_m, lam)
-    hstd, hsrd = smooth_surface_heights(d_m, h_m, n, hts, hrs)
-    hts1 = hts - hstd
-    hrs1 = hrs - hsrd
-    zeros = np.zeros(n)
-    l_bulls = bullington(d_m, zeros, n, hts1, hrs1, ae_m, lam)
-    l_dsph = spherical_earth_loss_db(dtot, hts1, hrs1, ae_m, freq_mhz, eps_r, sigma_s, pol)
-    return l_bulla + max(l_dsph - l_bulls, 0.0), l_bulla, l_bulls, l_dsph
+    return delta_bullington_split(d_m, h_m, h_m, hts, hrs, ae_m, freq_mhz, eps_r, sigma_s, pol, 0.0)
 
 
 @njit(cache=True)
@@ -257,119 +253,54 @@ def _hull_push(hx, hy, m, x, y):
 
 
 @njit(cache=True, inline="always")
-def _hull_tangent(hx, hy, m, qx, qy):
-    # max over hull points of (y - qy) / (qx - x), for qx right of every point. The ratio is unimodal
-    # along the upper hull (it rises while the hull edges are steeper than the line to q).
-    lo = 0
-    hi = m - 1
-    while lo < hi:
-        mid = (lo + hi) >> 1
-        # (y1-q)/(qx-x1) > (y0-q)/(qx-x0) without divisions (both denominators are positive)
-        if (hy[mid + 1] - qy) * (qx - hx[mid]) > (hy[mid] - qy) * (qx - hx[mid + 1]):
-            lo = mid + 1
-        else:
-            hi = mid
-    return (hy[lo] - qy) / (qx - hx[lo])
-
-
-@njit(cache=True, inline="always")
-def _hull_support(hx, hy, m, slope):
-    # max over hull points of (y - slope * x): the vertex where the edge slopes fall below `slope`.
-    lo = 0
-    hi = m - 1
-    while lo < hi:
-        mid = (lo + hi) >> 1
-        if (hy[mid + 1] - hy[mid]) > slope * (hx[mid + 1] - hx[mid]):
-            lo = mid + 1
-        else:
-            hi = mid
-    return hy[lo] - slope * hx[lo]
-
-
-@njit(cache=True, inline="always")
 def _tangent_better(hx, hy, a, b, qx, qy):
-    # (y_a - q)/(qx - x_a) > (y_b - q)/(qx - x_b), denominators positive
+    # (y_a - q)/(qx - x_a) > (y_b - q)/(qx - x_b) without divisions (denominators are positive)
     return (hy[a] - qy) * (qx - hx[b]) > (hy[b] - qy) * (qx - hx[a])
 
 
 @njit(cache=True, inline="always")
-def _hull_tangent_hint(hx, hy, m, qx, qy, hint):
-    """As ``_hull_tangent``, starting from the previous answer ``hint``: the tangent vertex moves
-    little from one receiver to the next, so a short walk usually finds it; a binary search on the
-    side the walk points to bounds the cost otherwise. Returns (value, index)."""
-    i = min(max(hint, 0), m - 1)
-    steps = 0
-    if i + 1 < m and _tangent_better(hx, hy, i + 1, i, qx, qy):
-        i += 1
-        while i + 1 < m and _tangent_better(hx, hy, i + 1, i, qx, qy):
-            i += 1
-            steps += 1
-            if steps == 6:
-                lo = i
-                hi = m - 1
-                while lo < hi:
-                    mid = (lo + hi) >> 1
-                    if _tangent_better(hx, hy, mid + 1, mid, qx, qy):
-                        lo = mid + 1
-                    else:
-                        hi = mid
-                i = lo
-                break
-    else:
-        while i > 0 and _tangent_better(hx, hy, i - 1, i, qx, qy):
-            i -= 1
-            steps += 1
-            if steps == 6:
-                lo = 0
-                hi = i
-                while lo < hi:
-                    mid = (lo + hi) >> 1
-                    if _tangent_better(hx, hy, mid + 1, mid, qx, qy):
-                        lo = mid + 1
-                    else:
-                        hi = mid
-                i = lo
-                break
-    return (hy[i] - qy) / (qx - hx[i]), i
+def _support_better(hx, hy, a, b, slope):
+    # y_a - slope x_a > y_b - slope x_b
+    return (hy[a] - hy[b]) > slope * (hx[a] - hx[b])
 
 
 @njit(cache=True, inline="always")
-def _hull_support_hint(hx, hy, m, slope, hint):
-    """As ``_hull_support`` with a starting vertex; returns (value, index)."""
+def _hull_argmax(hx, hy, m, q, r, tangent, hint):
+    """Index of the hull vertex that maximises a unimodal score along the upper hull.
+
+    ``tangent``: the score is the slope seen from the point (q, r) right of every vertex
+    ((y - r) / (q - x): a receiver's horizon); otherwise it is y - q * x (a support line of slope q:
+    the highest point above a line). The answer moves little from one receiver to the next, so a
+    short walk from ``hint`` usually finds it; a binary search on the side the walk points to bounds
+    the cost otherwise.
+    """
     i = min(max(hint, 0), m - 1)
+    lo = 0
+    hi = m - 1
+    right = i + 1 < m and (_tangent_better(hx, hy, i + 1, i, q, r) if tangent
+                           else _support_better(hx, hy, i + 1, i, q))
     steps = 0
-    if i + 1 < m and (hy[i + 1] - hy[i]) > slope * (hx[i + 1] - hx[i]):
-        i += 1
-        while i + 1 < m and (hy[i + 1] - hy[i]) > slope * (hx[i + 1] - hx[i]):
-            i += 1
-            steps += 1
-            if steps == 6:
-                lo = i
-                hi = m - 1
-                while lo < hi:
-                    mid = (lo + hi) >> 1
-                    if (hy[mid + 1] - hy[mid]) > slope * (hx[mid + 1] - hx[mid]):
-                        lo = mid + 1
-                    else:
-                        hi = mid
-                i = lo
-                break
+    while True:
+        j = i + 1 if right else i - 1
+        if j < 0 or j >= m:
+            return i
+        if not (_tangent_better(hx, hy, j, i, q, r) if tangent else _support_better(hx, hy, j, i, q)):
+            return i
+        i = j
+        steps += 1
+        if steps == 6:
+            break
+    if right:
+        lo = i
     else:
-        while i > 0 and (hy[i] - hy[i - 1]) <= slope * (hx[i] - hx[i - 1]):
-            i -= 1
-            steps += 1
-            if steps == 6:
-                lo = 0
-                hi = i
-                while lo < hi:
-                    mid = (lo + hi) >> 1
-                    if (hy[mid + 1] - hy[mid]) > slope * (hx[mid + 1] - hx[mid]):
-                        lo = mid + 1
-                    else:
-                        hi = mid
-                i = lo
-                break
-    return hy[i] - slope * hx[i], i
+        hi = i
+    while lo < hi:
+        mid = (lo + hi) >> 1
+        if _tangent_better(hx, hy, mid + 1, mid, q, r) if tangent else _support_better(hx, hy, mid + 1, mid, q):
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo
 
 
 @njit(cache=True, inline="always")
@@ -469,10 +400,7 @@ def _smooth_bullington(k, ds, h1, h2, ce, lam):
             s = 0.5 * ce * (dtot - v) - h2 / v
             if s > srim:
                 srim = s
-        dbp = (h2 - h1 + srim * dtot) / (stim + srim)
-        nub = (h1 + stim * dbp - (h1 * (dtot - dbp) + h2 * dbp) / dtot) \
-            * math.sqrt(2.0 * dtot / (lam * dbp * (dtot - dbp)))
-        luc = knife_edge_loss_db(nub)
+        luc = _bullington_point_luc(h1, h2, stim, srim, dtot, lam)
     return _bullington_from_luc(luc, dtot)
 
 
@@ -538,8 +466,8 @@ def _radial(z, nvalid, ds, h_tx, h_rx, ae_m, freq_mhz, eps_r, sigma_s, pol, out,
         if stim < s_tr:
             # LOS: nu_max needs a scan, unless the minimum clearance proves every nu <= -0.78.
             slope = s_tr - 0.5 * ce * dtot
-            sup, h_cs = _hull_support_hint(cx, cy, mc, slope, h_cs)
-            cmin = hts - sup
+            h_cs = _hull_argmax(cx, cy, mc, slope, 0.0, False, h_cs)
+            cmin = hts - (cy[h_cs] - slope * cx[h_cs])
             if cmin * math.sqrt(8.0 / (lam * dtot)) >= 0.78:
                 luc = 0.0
             else:
@@ -556,23 +484,20 @@ def _radial(z, nvalid, ds, h_tx, h_rx, ae_m, freq_mhz, eps_r, sigma_s, pol, out,
                 luc = knife_edge_loss_db(-math.sqrt(qmin * 2.0 * dtot / lam))
         else:
             hq = hrs - 0.5 * ce * dtot * dtot
-            tan, h_ct = _hull_tangent_hint(cx, cy, mc, dtot, hq, h_ct)
-            srim = tan - 0.5 * ce * dtot
-            dbp = (hrs - hts + srim * dtot) / (stim + srim)
-            nub = (hts + stim * dbp - (hts * (dtot - dbp) + hrs * dbp) / dtot) \
-                * math.sqrt(2.0 * dtot / (lam * dbp * (dtot - dbp)))
-            luc = knife_edge_loss_db(nub)
+            h_ct = _hull_argmax(cx, cy, mc, dtot, hq, True, h_ct)
+            srim = (cy[h_ct] - hq) / (dtot - cx[h_ct]) - 0.5 * ce * dtot
+            luc = _bullington_point_luc(hts, hrs, stim, srim, dtot, lam)
         l_bulla = _bullington_from_luc(luc, dtot)
         # ---- smooth surface (P.1812 Att.1 §5.6)
         hst = (2.0 * v1 * dtot - v2) / (dtot * dtot)
         hsr = (v2 - v1 * dtot) / (dtot * dtot)
         m_line = (hrs - hts) / dtot
-        sup, h_rs = _hull_support_hint(rx_, ry_, mr, m_line, h_rs)
-        hobs = sup - hts
+        h_rs = _hull_argmax(rx_, ry_, mr, m_line, 0.0, False, h_rs)
+        hobs = ry_[h_rs] - m_line * rx_[h_rs] - hts
         if hobs > 0.0:
             aobt = b_max - m_line
-            tan, h_rt = _hull_tangent_hint(rx_, ry_, mr, dtot, hrs, h_rt)
-            aobr = tan + (hrs - hts) / dtot
+            h_rt = _hull_argmax(rx_, ry_, mr, dtot, hrs, True, h_rt)
+            aobr = (ry_[h_rt] - hrs) / (dtot - rx_[h_rt]) + (hrs - hts) / dtot
             gt = aobt / (aobt + aobr)
             gr = aobr / (aobt + aobr)
             hst = hst - hobs * gt
