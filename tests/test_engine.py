@@ -233,3 +233,21 @@ def test_bad_input_is_refused_clearly(shared_file):
         coverage.predict(real, swapped, radius_m=500)
     with pytest.raises(InputError, match="parameter"):
         coverage.predict(t, ok, model="p526", radius_m=500, model_params={"k": 1.0})
+
+
+def test_itm_through_the_engine_is_itm_on_each_cells_profile():
+    import coverage.itm as itm
+
+    rng = np.random.default_rng(5)
+    z = np.cumsum(rng.normal(0, 6, (81, 81)), axis=1) + 200
+    t = _terrain(z, cell=100.0)
+    r = _quiet(coverage.predict, t, _site_at(t, 40, 40), model="itm", radius_m=3950)
+    geo = SiteGeometry.build(Grid(t.elevation_m, t.transform, t.crs, False), *map(float, t.xy_of(40, 40)), 3950)
+    z2d, nvalid = geo.profiles
+    # a cell lying exactly on radial 0 (due north) at sample 30: ITM point to point on that profile
+    row = 40 - int(round(30 * geo.step_m / 100.0))
+    prof = z2d[0, :31]
+    expect = itm.p2p(prof, geo.step_m, h_tx_m=30.0, h_rx_m=1.5, freq_mhz=900.0, climate=1, n0=360.0, pol=1,
+                     epsilon=15.0, sigma=0.005, mdvar=12).loss_db
+    assert r.best_dbm[row, 40] == pytest.approx(60.0 - expect, abs=1e-3)
+    assert r.model == "itm" and np.isfinite(r.best_dbm[np.isfinite(geo.dist_m)]).all()
