@@ -73,7 +73,7 @@ from .thresholds import USABLE_DBM
 
 log = logging.getLogger(__name__)
 
-__all__ = ["predict_tiled", "LazyCoverageResult", "DEFAULT_TILE_SIZE"]
+__all__ = ["predict_tiled", "plan_tiles", "LazyCoverageResult", "DEFAULT_TILE_SIZE"]
 
 #: Tile edge (cells) when ``out`` or ``client`` is given without ``tile_size``.
 DEFAULT_TILE_SIZE = 1024
@@ -542,6 +542,44 @@ def _plan_tiles(shape, tile_size):
             for r in range(0, rows, tile_size) for c in range(0, cols, tile_size)]
 
 
+def plan_tiles(grid: Grid, row_f, col_f, radius_m: float, tile_size: int):
+    """Tiles of ``grid`` and, for each, the sites (ascending index) whose radius can reach it.
+
+    Parameters
+    ----------
+    grid : Grid
+        The full output grid (only its shape, transform and CRS are used).
+    row_f, col_f : ndarray
+        Fractional full-grid (row, col) of each site; cell centres are whole numbers.
+
+    Returns
+    -------
+    tiles : list of (r0, c0, rows, cols)
+    per_tile : dict tile -> int64 array of site indices
+    margin : (rows, cols)
+        Terrain margin around a tile that holds every radial of every selected site.
+    """
+    shape = grid.shape
+    tiles = _plan_tiles(shape, tile_size)
+    rad_r, rad_c = _radius_cells(grid, radius_m)
+    nt_r, nt_c = -(-shape[0] // tile_size), -(-shape[1] // tile_size)
+    row_f, col_f = np.asarray(row_f, float), np.asarray(col_f, float)
+    ti0 = np.floor((row_f - rad_r) / tile_size)
+    ti1 = np.floor((row_f + rad_r) / tile_size)
+    tj0 = np.floor((col_f - rad_c) / tile_size)
+    tj1 = np.floor((col_f + rad_c) / tile_size)
+    buckets: dict[tuple[int, int], list[int]] = {}
+    for s in np.flatnonzero(np.isfinite(row_f) & np.isfinite(col_f)):
+        for ti in range(max(int(ti0[s]), 0), min(int(ti1[s]), nt_r - 1) + 1):
+            for tj in range(max(int(tj0[s]), 0), min(int(tj1[s]), nt_c - 1) + 1):
+                buckets.setdefault((ti, tj), []).append(int(s))  # ascending site index
+    per_tile = {t: np.asarray(buckets.get((t[0] // tile_size, t[1] // tile_size), []), dtype=np.int64)
+                for t in tiles}
+    # a selected site is within rad of the tile; its radials reach radius + 2 steps (<= 2 cells) beyond
+    # it, and bilinear sampling one more cell
+    return tiles, per_tile, (2 * rad_r + 5, 2 * rad_c + 5)
+
+
 def predict_tiled(terrain, sites, model: str = "p526", radius_m: float = 30_000.0, rx_height_m: float = 1.5, *,
                   bounds=None, resolution_m: float | None = None, crs=None, technology: str | None = None,
                   model_params: Mapping[str, Any] | None = None, server_threshold_dbm: float | None = None,
@@ -685,25 +723,7 @@ def predict_tiled(terrain, sites, model: str = "p526", radius_m: float = 30_000.
     m.warn_distance(radius_m, min(full.cell_size_m()))
 
     # ------------------------------------------------------------ tiles and the sites that reach each
-    tiles = _plan_tiles(shape, tile_size)
-    rad_r, rad_c = _radius_cells(full, radius_m)
-    # every radial of a selected site (radius + 2 steps, + 1 cell of bilinear) stays on the window
-    marg_r, marg_c = 2 * rad_r + 5, 2 * rad_c + 5
-    per_tile: dict[tuple, np.ndarray] = {}
-    nt_c = -(-shape[1] // tile_size)
-    nt_r = -(-shape[0] // tile_size)
-    buckets: dict[tuple[int, int], list[int]] = {}
-    ok = np.isfinite(row_f) & np.isfinite(col_f)
-    ti0 = np.floor((row_f - rad_r) / tile_size)
-    ti1 = np.floor((row_f + rad_r) / tile_size)
-    tj0 = np.floor((col_f - rad_c) / tile_size)
-    tj1 = np.floor((col_f + rad_c) / tile_size)
-    for s in np.flatnonzero(ok):
-        for ti in range(max(int(ti0[s]), 0), min(int(ti1[s]), nt_r - 1) + 1):
-            for tj in range(max(int(tj0[s]), 0), min(int(tj1[s]), nt_c - 1) + 1):
-                buckets.setdefault((ti, tj), []).append(int(s))  # ascending site index
-    for t in tiles:
-        per_tile[t] = np.asarray(buckets.get((t[0] // tile_size, t[1] // tile_size), []), dtype=np.int64)
+    tiles, per_tile, (marg_r, marg_c) = plan_tiles(full, row_f, col_f, radius_m, tile_size)
     pairs = int(sum(len(v) for v in per_tile.values()))
 
     base_meta = {
