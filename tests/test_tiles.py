@@ -140,6 +140,19 @@ def test_smooth_earth_and_raster_path(case, tmp_path):
     assert_same(ref2, res2)
 
 
+def test_smooth_earth_sites_off_grid_reach_far_tiles():
+    """Sites east and south of a no-terrain grid reach tiles far from the grid's origin."""
+    s = pd.DataFrame({"site_id": ["a", "b", "c"], "lon": [117.21, 117.1, 117.215], "lat": [-0.5, -0.715, -0.69],
+                      "height_m": 30.0, "freq_mhz": 900.0, "eirp_dbm": 58.0, "technology": "4g",
+                      "bandwidth_mhz": 10.0})
+    b = (117.0, -0.7, 117.2, -0.5)
+    ref = coverage.predict(None, s, model="fspl", radius_m=3000.0, bounds=b, resolution_m=100.0)
+    res = predict_tiled(None, s, model="fspl", radius_m=3000.0, bounds=b, resolution_m=100.0, tile_size=40,
+                        workers=0)
+    assert np.isfinite(ref.best_dbm).sum() > 1000
+    assert_same(ref, res)
+
+
 _KILLED_RUN = """
 import os, signal, sys
 sys.path[:0] = [{src!r}, {tests!r}]

@@ -274,6 +274,8 @@ def _outside_geometry(grid: Grid, key, radius_m) -> SiteGeometry | None:
     """Geometry of a site outside a no-terrain grid whose radius still reaches it (or None)."""
     xl, dx, yt, dy = grid.kernel_transform
     rows, cols = grid.shape
+    # the window's own edges (a tile's window sits at row_off/col_off of the full grid's transform)
+    xl, yt = xl + grid.col_off * dx, yt + grid.row_off * dy
     # nearest grid point to the site, then the distance to it in the site frame
     cx = min(max(key[0], xl), xl + cols * dx)
     cy = min(max(key[1], yt + rows * dy), yt)

@@ -483,7 +483,8 @@ class LazyCoverageResult(CoverageResult):
         row, col = self._rowcol(lon, lat)
         inside = (row >= 0) & (row < self.shape[0]) & (col >= 0) & (col < self.shape[1])
         integer = layer in ("best_server", "n_servers")
-        out = np.full(row.shape, -1 if integer else np.nan, dtype=np.int64 if integer else float)
+        dtype = {"best_server": np.int32, "n_servers": np.int16}.get(layer, float)  # as CoverageResult.sample
+        out = np.full(row.shape, -1 if integer else np.nan, dtype=dtype)
         if inside.any():
             t = self.transform
             xy = [(t.c + (c + 0.5) * t.a, t.f + (r + 0.5) * t.e) for r, c in zip(row[inside], col[inside])]
@@ -534,6 +535,13 @@ def _radius_cells(grid: Grid, radius_m: float) -> tuple[int, int]:
     else:
         ew, ns = grid.cell_size_m()
     return int(math.ceil(1.01 * radius_m / ns)) + 2, int(math.ceil(1.01 * radius_m / ew)) + 2
+
+
+def _cpu_count() -> int:
+    try:
+        return len(os.sched_getaffinity(0))  # the cores this process may use (containers, taskset)
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
 
 
 def _plan_tiles(shape, tile_size):
@@ -753,7 +761,7 @@ def predict_tiled(terrain, sites, model: str = "p526", radius_m: float = 30_000.
         engine = "dask"
         n_workers = max(1, sum(client.nthreads().values()))
     else:
-        n_workers = (os.cpu_count() or 1) if workers is None else int(workers)
+        n_workers = _cpu_count() if workers is None else int(workers)
         engine = "processes" if n_workers > 0 else "in-process"
 
     site_cols = [c for c in sites.columns if c != "geometry"]
