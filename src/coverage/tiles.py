@@ -25,7 +25,8 @@ Engines and numba threads
     task per tile on the cluster (``retries=2``: a lost worker's tile runs again elsewhere).
     Parallelism comes from tiles, not from numba: each task sets ``numba.set_num_threads(1)`` for its
     own thread (the setting is thread-local), so ``k`` concurrent tiles use ``k`` cores, never
-    ``k x cores`` threads. The *workqueue* layer (numba's fallback when neither OpenMP nor TBB loads)
+    ``k x cores`` threads. (Spawn re-imports the caller's main module: scripts that run local
+    workers need the usual ``if __name__ == "__main__":`` guard.) The *workqueue* layer (numba's fallback when neither OpenMP nor TBB loads)
     aborts the whole process when two threads enter parallel kernels at once, even with one thread
     each; a task that finds it serialises on a per-process lock and then uses the worker's threads
     inside the tile instead. Dask workers therefore need no special configuration; a cluster of
