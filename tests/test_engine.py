@@ -3,7 +3,6 @@ best-server combination, exports, geometry reuse and bad input."""
 
 from __future__ import annotations
 
-import math
 import os
 import warnings
 
@@ -15,7 +14,7 @@ from affine import Affine
 
 import coverage
 from coverage.errors import InputError, ModelRangeError, ModelRangeWarning, TerrainExtentError, TerrainWarning
-from coverage.propagation import diffraction_loss_db, free_space_loss_db
+from coverage.propagation import free_space_loss_db
 from coverage.propagation.p526 import path_loss_db
 from coverage.sweep import Grid, SiteGeometry
 
@@ -251,3 +250,22 @@ def test_itm_through_the_engine_is_itm_on_each_cells_profile():
                      epsilon=15.0, sigma=0.005, mdvar=12).loss_db
     assert r.best_dbm[row, 40] == pytest.approx(60.0 - expect, abs=1e-3)
     assert r.model == "itm" and np.isfinite(r.best_dbm[np.isfinite(geo.dist_m)]).all()
+
+
+def test_bounds_crop_the_terrain_and_keep_values(shared_file):
+    t = _quiet(coverage.open_terrain, shared_file("dem/S36E149.tif"))
+    sites = pd.DataFrame({"site_id": ["a"], "lon": [149.5], "lat": [-35.5], "height_m": [30.0],
+                          "freq_mhz": [900.0], "eirp_dbm": [60.0], "technology": ["4g"]})
+    whole = _quiet(coverage.predict, t, sites, model="p526", radius_m=5000)
+    part = _quiet(coverage.predict, t, sites, model="p526", radius_m=5000, bounds=(149.4, -35.6, 149.6, -35.4))
+    assert part.shape[0] < whole.shape[0]
+    r0 = int(round((part.transform.f - whole.transform.f) / whole.transform.e))
+    c0 = int(round((part.transform.c - whole.transform.c) / whole.transform.a))
+    np.testing.assert_array_equal(part.best_dbm, whole.best_dbm[r0:r0 + part.shape[0], c0:c0 + part.shape[1]])
+
+
+def test_exact_tie_keeps_the_lower_site_index():
+    t = _terrain(np.zeros((61, 61)))
+    s = pd.concat([_site_at(t, 30, 20, site_id="A"), _site_at(t, 30, 40, site_id="B")])
+    r = _quiet(coverage.predict, t, s, model="fspl", radius_m=2000)
+    assert r.best_server[30, 30] == 0 and r.best_dbm[30, 30] == r.second_dbm[30, 30]

@@ -292,7 +292,8 @@ def combine_best(sig, r0, c0, site_index, threshold_dbm, best, second, server, c
     h, w = sig.shape
     for r in prange(h):
         for c in range(w):
-            v = sig[r, c]
+            # compare in the stored precision, so that an exact tie keeps the lower site index
+            v = np.float32(sig[r, c])
             if not (v == v):
                 continue
             R = r0 + r

@@ -13,7 +13,6 @@ import argparse
 import json
 import logging
 import sys
-import warnings
 from pathlib import Path
 
 from . import __version__

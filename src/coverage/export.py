@@ -9,7 +9,6 @@ every format (CSV cells are text; Excel cells are written as strings, so ``64.01
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Mapping
 

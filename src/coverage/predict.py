@@ -59,6 +59,19 @@ def _grid_without_terrain(bounds, resolution_m, crs) -> Grid:
     return Grid(np.zeros((rows, cols), np.float32), Affine(resolution_m, 0, x0, 0, -resolution_m, y1), crs, False)
 
 
+def _smooth_earth_grid(m, sites, bounds, radius_m, resolution_m, crs):
+    """The grid of a run without terrain (ground at 0 m) and its terrain metadata."""
+    if isinstance(m, ProfileModel):
+        raise InputError(f"model {m.name!r} needs terrain; without a DEM use 'hata', 'cost231' or 'fspl'")
+    if bounds is None:
+        bounds = _sites_bounds(sites, radius_m)
+    res = 100.0 if resolution_m is None else float(resolution_m)
+    if not res > 0:
+        raise InputError(f"resolution_m must be positive, got {resolution_m}")
+    return (_grid_without_terrain(bounds, res, crs),
+            {"has_terrain": False, "note": "no terrain: smooth earth, ground at 0 m everywhere"})
+
+
 def _sites_bounds(sites, radius_m) -> tuple[float, float, float, float]:
     lat = sites["lat"].to_numpy()
     lon = sites["lon"].to_numpy()
@@ -121,36 +134,12 @@ def predict(terrain: Terrain | None, sites, model: str = "p526", radius_m: float
                              extrapolate=extrapolate, progress=progress, out=out, tile_size=tile_size,
                              client=client)
     t_start = time.perf_counter()
-    m = get_model(model)
-    params = m.params(model_params)
-    if not (np.isfinite(radius_m) and radius_m > 0):
-        raise InputError(f"radius_m must be a positive number of metres, got {radius_m}")
-    if not (np.isfinite(rx_height_m) and rx_height_m > 0):
-        raise InputError(f"rx_height_m must be a positive height above ground (m), got {rx_height_m}")
-    sites = _as_sites(sites)
-    if technology is not None:
-        tech = str(technology).lower()
-        if tech not in METRICS:
-            raise InputError(f"technology must be one of {sorted(METRICS)}, got {technology!r}")
-        sites = sites[sites["technology"] == tech].reset_index(drop=True)
-        if len(sites) == 0:
-            raise InputError(f"no {tech} sites among the {len(sites)} given")
-    techs = sorted(set(sites["technology"]))
-    tech = techs[0] if len(techs) == 1 else "mixed"
-    metric = METRICS.get(tech, "rx_power_dbm")
-    threshold = USABLE_DBM[tech] if server_threshold_dbm is None else float(server_threshold_dbm)
+    m, params, sites, tech, metric, threshold = _prepare(model, model_params, radius_m, rx_height_m, sites,
+                                                         technology, server_threshold_dbm)
 
     # ---------------------------------------------------------------- grid
     if terrain is None:
-        if isinstance(m, ProfileModel):
-            raise InputError(f"model {m.name!r} needs terrain; without a DEM use 'hata', 'cost231' or 'fspl'")
-        if bounds is None:
-            bounds = _sites_bounds(sites, radius_m)
-        res = 100.0 if resolution_m is None else float(resolution_m)
-        if not res > 0:
-            raise InputError(f"resolution_m must be positive, got {resolution_m}")
-        grid = _grid_without_terrain(bounds, res, crs)
-        terrain_meta = {"has_terrain": False, "note": "no terrain: smooth earth, ground at 0 m everywhere"}
+        grid, terrain_meta = _smooth_earth_grid(m, sites, bounds, radius_m, resolution_m, crs)
     else:
         if resolution_m is not None:
             warnings.warn("resolution_m is ignored with terrain: the result is on the terrain's grid", stacklevel=2)
@@ -161,34 +150,10 @@ def predict(terrain: Terrain | None, sites, model: str = "p526", radius_m: float
         terrain = t
 
     # ---------------------------------------------------------------- sites on the grid
-    lon = sites["lon"].to_numpy(float)
-    lat = sites["lat"].to_numpy(float)
-    if grid.geographic:
-        sx, sy = lon, lat
-    else:
-        sx, sy = Transformer.from_crs("EPSG:4326", grid.crs, always_xy=True).transform(lon, lat)
-    rows, cols = grid.shape
-    xl, dx, yt, dy = grid.kernel_transform
-    col_f = (np.asarray(sx) - xl) / dx - 0.5
-    row_f = (np.asarray(sy) - yt) / dy - 0.5
-    inside = (row_f >= -0.5) & (row_f <= rows - 0.5) & (col_f >= -0.5) & (col_f <= cols - 0.5)
-    if terrain is not None and not inside.all():
-        i = int(np.flatnonzero(~inside)[0])
-        hint = ""
-        if terrain.contains(lat[i], lon[i]).item():
-            hint = " (its lat/lon swapped would be inside: are the columns swapped?)"
-        raise TerrainExtentError(
-            f"site {sites['site_id'].iloc[i]!r} (row {i + 1}) at lon={lon[i]}, lat={lat[i]} lies outside the "
-            f"terrain {tuple(round(b, 5) for b in terrain.bounds_lonlat)}{hint}; "
-            f"{int((~inside).sum())} of {len(sites)} sites are outside")
-
-    # ---------------------------------------------------------------- validity
-    for f in np.unique(sites["freq_mhz"]):
-        sel = sites["freq_mhz"] == f
-        m.check(freq_mhz=float(f), h_tx_m=sites.loc[sel, "height_m"].to_numpy(), h_rx_m=rx_height_m,
-                extrapolate=extrapolate, where=f"{int(sel.sum())} sites at {f:g} MHz")
-    cell_min = min(grid.cell_size_m())
-    m.warn_distance(radius_m, cell_min)
+    sx, sy, row_f, col_f, inside = _site_positions(sites, grid.transform, grid.crs, grid.shape)
+    if terrain is not None:
+        _require_inside(sites, inside, terrain)
+    _check_validity(m, sites, rx_height_m, radius_m, extrapolate, min(grid.cell_size_m()))
 
     # ---------------------------------------------------------------- sweep
     best, second, server, count, n_cells = _accumulate(grid, sites, sx, sy, inside, m, params, tech, threshold,
@@ -202,6 +167,75 @@ def predict(terrain: Terrain | None, sites, model: str = "p526", radius_m: float
         "cell_evaluations": n_cells, "seconds": round(elapsed, 3),
     }
     return CoverageResult(best, server, second, count, grid.transform, grid.crs, sites, metric, tech, m.name, meta)
+
+
+def _prepare(model, model_params, radius_m, rx_height_m, sites, technology, server_threshold_dbm):
+    """Checks and normalisation shared by :func:`predict` and the tiled engine.
+
+    Returns the model, its parameters, the (filtered) sites, the technology ('mixed' for several),
+    the metric name and the server threshold.
+    """
+    m = get_model(model)
+    params = m.params(model_params)
+    if not (np.isfinite(radius_m) and radius_m > 0):
+        raise InputError(f"radius_m must be a positive number of metres, got {radius_m}")
+    if not (np.isfinite(rx_height_m) and rx_height_m > 0):
+        raise InputError(f"rx_height_m must be a positive height above ground (m), got {rx_height_m}")
+    sites = _as_sites(sites)
+    if technology is not None:
+        tech = str(technology).lower()
+        if tech not in METRICS:
+            raise InputError(f"technology must be one of {sorted(METRICS)}, got {technology!r}")
+        n_all = len(sites)
+        sites = sites[sites["technology"] == tech].reset_index(drop=True)
+        if len(sites) == 0:
+            raise InputError(f"no {tech} sites among the {n_all} given")
+    techs = sorted(set(sites["technology"]))
+    tech = techs[0] if len(techs) == 1 else "mixed"
+    metric = METRICS.get(tech, "rx_power_dbm")
+    threshold = USABLE_DBM[tech] if server_threshold_dbm is None else float(server_threshold_dbm)
+    return m, params, sites, tech, metric, threshold
+
+
+def _site_positions(sites, transform, crs, shape):
+    """Grid coordinates (x, y), fractional full-grid (row, col) and on-grid flags of the sites."""
+    lon = sites["lon"].to_numpy(float)
+    lat = sites["lat"].to_numpy(float)
+    if CRS.from_user_input(crs).is_geographic:
+        sx, sy = lon, lat
+    else:
+        sx, sy = Transformer.from_crs("EPSG:4326", crs, always_xy=True).transform(lon, lat)
+    sx, sy = np.asarray(sx, float), np.asarray(sy, float)
+    col_f = (sx - transform.c) / transform.a - 0.5
+    row_f = (sy - transform.f) / transform.e - 0.5
+    inside = (row_f >= -0.5) & (row_f <= shape[0] - 0.5) & (col_f >= -0.5) & (col_f <= shape[1] - 0.5)
+    return sx, sy, row_f, col_f, inside
+
+
+def _require_inside(sites, inside, terrain) -> None:
+    """With terrain every site must lie on it: raise naming the first one outside (and a swap hint)."""
+    if inside.all():
+        return
+    i = int(np.flatnonzero(~inside)[0])
+    lon, lat = float(sites["lon"].iloc[i]), float(sites["lat"].iloc[i])
+    hint = ""
+    if isinstance(terrain, Terrain):
+        if terrain.contains(lat, lon).item():
+            hint = " (its lat/lon swapped would be inside: are the columns swapped?)"
+        where = f"the terrain {tuple(round(b, 5) for b in terrain.bounds_lonlat)}"
+    else:
+        where = "the terrain grid"
+    raise TerrainExtentError(
+        f"site {sites['site_id'].iloc[i]!r} (row {i + 1}) at lon={lon}, lat={lat} lies outside {where}{hint}; "
+        f"{int((~inside).sum())} of {len(sites)} sites are outside")
+
+
+def _check_validity(m, sites, rx_height_m, radius_m, extrapolate, cell_min_m) -> None:
+    for f in np.unique(sites["freq_mhz"]):
+        sel = sites["freq_mhz"] == f
+        m.check(freq_mhz=float(f), h_tx_m=sites.loc[sel, "height_m"].to_numpy(), h_rx_m=rx_height_m,
+                extrapolate=extrapolate, where=f"{int(sel.sum())} sites at {f:g} MHz")
+    m.warn_distance(radius_m, cell_min_m)
 
 
 def _accumulate(grid: Grid, sites, sx, sy, inside, m, params, tech: str, threshold: float, rx_height_m: float,

@@ -12,17 +12,15 @@ Defaults for what a file lacks (OpenCelliD has no height, power or azimuth) are 
 
 from __future__ import annotations
 
-import json
 import math
-import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Mapping
 
 import numpy as np
 import pandas as pd
 
-from .errors import FileFormatError, InputError, SiteError
+from .errors import FileFormatError, SiteError
 
 __all__ = [
     "read_sites",

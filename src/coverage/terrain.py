@@ -13,8 +13,7 @@ import os
 import warnings
 import zipfile
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Iterable, Sequence
+from typing import Sequence
 
 import numpy as np
 import rasterio
@@ -254,14 +253,15 @@ class Terrain:
     def window_lonlat(self, bounds) -> "Terrain":
         """The part of the grid that covers ``bounds`` (lon_min, lat_min, lon_max, lat_max)."""
         left, bottom, right, top = _bounds_in_crs(bounds, self.crs)
-        win = rasterio.windows.from_bounds(left, bottom, right, top, self.transform)
-        win = win.round_offsets("floor").round_lengths("ceil")
-        win = win.intersection(rasterio.windows.Window(0, 0, self.shape[1], self.shape[0]))
-        r0, c0 = int(win.row_off), int(win.col_off)
-        r1, c1 = r0 + int(win.height), c0 + int(win.width)
+        t = self.transform
+        # whole cells that touch the bounds, clipped to the grid
+        c0 = max(int(np.floor((left - t.c) / t.a)), 0)
+        c1 = min(int(np.ceil((right - t.c) / t.a)), self.shape[1])
+        r0 = max(int(np.floor((top - t.f) / t.e)), 0)
+        r1 = min(int(np.ceil((bottom - t.f) / t.e)), self.shape[0])
         if r1 <= r0 or c1 <= c0:
             raise TerrainExtentError(f"bounds {bounds} do not overlap the terrain {self.bounds_lonlat}")
-        return Terrain(self.elevation_m[r0:r1, c0:c1], rasterio.windows.transform(win, self.transform),
+        return Terrain(self.elevation_m[r0:r1, c0:c1], t @ Affine.translation(c0, r0),
                        self.crs, self.void_mask[r0:r1, c0:c1], self.sources)
 
 

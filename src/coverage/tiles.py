@@ -62,15 +62,12 @@ from typing import Any, Mapping
 
 import numpy as np
 import pandas as pd
-from pyproj import CRS, Transformer
+from pyproj import CRS
 
 from .errors import InputError, TerrainExtentError, TerrainReadError
-from .propagation import ProfileModel, get_model
 from .result import LAYERS, CoverageResult
-from .sites import METRICS
 from .sweep import Grid
-from .terrain import WGS84_A, WGS84_E2, Terrain, _bounds_in_crs
-from .thresholds import USABLE_DBM
+from .terrain import WGS84_A, Terrain, _bounds_in_crs
 
 log = logging.getLogger(__name__)
 
@@ -631,7 +628,7 @@ def predict_tiled(terrain, sites, model: str = "p526", radius_m: float = 30_000.
     TerrainExtentError
         A site outside the terrain; voids in a terrain file.
     """
-    from .predict import _as_sites, _grid_without_terrain, _interactive, _sites_bounds
+    from .predict import _check_validity, _interactive, _prepare, _require_inside, _site_positions, _smooth_earth_grid
 
     t_start = time.perf_counter()
     tile_size = DEFAULT_TILE_SIZE if tile_size is None else tile_size
@@ -648,39 +645,15 @@ def predict_tiled(terrain, sites, model: str = "p526", radius_m: float = 30_000.
         raise InputError(f"workers must be a non-negative integer, got {workers!r}")
 
     # ------------------------------------------------------------ the checks of predict()
-    m = get_model(model)
-    params = m.params(model_params)
-    if not (np.isfinite(radius_m) and radius_m > 0):
-        raise InputError(f"radius_m must be a positive number of metres, got {radius_m}")
-    if not (np.isfinite(rx_height_m) and rx_height_m > 0):
-        raise InputError(f"rx_height_m must be a positive height above ground (m), got {rx_height_m}")
-    sites = _as_sites(sites)
-    if technology is not None:
-        tech = str(technology).lower()
-        if tech not in METRICS:
-            raise InputError(f"technology must be one of {sorted(METRICS)}, got {technology!r}")
-        sites = sites[sites["technology"] == tech].reset_index(drop=True)
-        if len(sites) == 0:
-            raise InputError(f"no {tech} sites among the {len(sites)} given")
-    techs = sorted(set(sites["technology"]))
-    tech = techs[0] if len(techs) == 1 else "mixed"
-    metric = METRICS.get(tech, "rx_power_dbm")
-    threshold = USABLE_DBM[tech] if server_threshold_dbm is None else float(server_threshold_dbm)
+    m, params, sites, tech, metric, threshold = _prepare(model, model_params, radius_m, rx_height_m, sites,
+                                                         technology, server_threshold_dbm)
 
     # ------------------------------------------------------------ the full output grid (no full array)
     source: Any = None
     terrain_obj = None
     if terrain is None:
-        if isinstance(m, ProfileModel):
-            raise InputError(f"model {m.name!r} needs terrain; without a DEM use 'hata', 'cost231' or 'fspl'")
-        if bounds is None:
-            bounds = _sites_bounds(sites, radius_m)
-        res = 100.0 if resolution_m is None else float(resolution_m)
-        if not res > 0:
-            raise InputError(f"resolution_m must be positive, got {resolution_m}")
-        g = _grid_without_terrain(bounds, res, crs)  # np.zeros: untouched pages cost no memory
+        g, terrain_meta = _smooth_earth_grid(m, sites, bounds, radius_m, resolution_m, crs)  # zeros: lazy pages
         transform, gcrs, shape = g.transform, g.crs, g.shape
-        terrain_meta = {"has_terrain": False, "note": "no terrain: smooth earth, ground at 0 m everywhere"}
         hash_terrain = {"none": True}
     elif isinstance(terrain, Terrain):
         terrain_obj = terrain.window_lonlat(bounds) if bounds is not None else terrain
@@ -706,30 +679,10 @@ def predict_tiled(terrain, sites, model: str = "p526", radius_m: float = 30_000.
     full = Grid(np.broadcast_to(np.float32(0.0), shape), transform, gcrs, geographic)
 
     # ------------------------------------------------------------ sites on the grid
-    lon = sites["lon"].to_numpy(float)
-    lat = sites["lat"].to_numpy(float)
-    if geographic:
-        sx, sy = lon, lat
-    else:
-        sx, sy = Transformer.from_crs("EPSG:4326", gcrs, always_xy=True).transform(lon, lat)
-    sx, sy = np.asarray(sx, float), np.asarray(sy, float)
-    xl, dx, yt, dy = full.kernel_transform
-    col_f = (sx - xl) / dx - 0.5
-    row_f = (sy - yt) / dy - 0.5
-    inside = (row_f >= -0.5) & (row_f <= shape[0] - 0.5) & (col_f >= -0.5) & (col_f <= shape[1] - 0.5)
-    if terrain is not None and not inside.all():
-        i = int(np.flatnonzero(~inside)[0])
-        hint = ""
-        if terrain_obj is not None and terrain_obj.contains(lat[i], lon[i]).item():
-            hint = " (its lat/lon swapped would be inside: are the columns swapped?)"
-        raise TerrainExtentError(
-            f"site {sites['site_id'].iloc[i]!r} (row {i + 1}) at lon={lon[i]}, lat={lat[i]} lies outside the "
-            f"terrain grid{hint}; {int((~inside).sum())} of {len(sites)} sites are outside")
-    for f in np.unique(sites["freq_mhz"]):
-        sel = sites["freq_mhz"] == f
-        m.check(freq_mhz=float(f), h_tx_m=sites.loc[sel, "height_m"].to_numpy(), h_rx_m=rx_height_m,
-                extrapolate=extrapolate, where=f"{int(sel.sum())} sites at {f:g} MHz")
-    m.warn_distance(radius_m, min(full.cell_size_m()))
+    sx, sy, row_f, col_f, inside = _site_positions(sites, transform, gcrs, shape)
+    if terrain is not None:
+        _require_inside(sites, inside, terrain_obj)
+    _check_validity(m, sites, rx_height_m, radius_m, extrapolate, min(full.cell_size_m()))
 
     # ------------------------------------------------------------ tiles and the sites that reach each
     tiles, per_tile, (marg_r, marg_c) = plan_tiles(full, row_f, col_f, radius_m, tile_size)
