@@ -30,7 +30,7 @@ import coverage
 from coverage.sweep import Grid, SiteGeometry
 
 SHARED = Path(os.environ.get("COVERAGE_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
-MODELS = {"fspl": 900.0, "hata": 900.0, "cost231": 1800.0, "p526": 900.0}
+MODELS = {"fspl": 900.0, "hata": 900.0, "cost231": 1800.0, "p526": 900.0, "itm": 900.0}
 
 
 def emit(**kw):
