@@ -44,20 +44,29 @@ def _bullington_from_luc(luc, d_m):
 
 
 @njit(cache=True, inline="always")
-def _first_term_consts(adft_m, freq_mhz, eps_r, sigma_s, pol):
-    """Distance and height scale factors of the first-term formula for one radius and frequency."""
+def _first_term_freq(freq_mhz, eps_r, sigma_s, pol):
+    """Frequency- and ground-dependent constants of the first-term formula, P.1812-7 eqs. (29)-(31).
+
+    Returns (kc, f13, f23): K = kc * a_km**(-1/3), f**(1/3) and f**(2/3) (f in GHz); with these the
+    radius-dependent factors need a single cube root per radius (``_first_term_radius``).
+    """
     f_ghz = freq_mhz * 1e-3
-    a_km = adft_m * 1e-3
-    k_h = 0.036 * (a_km * f_ghz) ** (-1.0 / 3.0) * (
-        (eps_r - 1.0) ** 2 + (18.0 * sigma_s / f_ghz) ** 2) ** (-0.25)
+    f13 = f_ghz ** (1.0 / 3.0)
+    kc = 0.036 / f13 * ((eps_r - 1.0) ** 2 + (18.0 * sigma_s / f_ghz) ** 2) ** (-0.25)
     if pol == 1:
-        k = k_h * math.sqrt(eps_r * eps_r + (18.0 * sigma_s / f_ghz) ** 2)
-    else:
-        k = k_h
+        kc *= math.sqrt(eps_r * eps_r + (18.0 * sigma_s / f_ghz) ** 2)
+    return kc, f13, f13 * f13
+
+
+@njit(cache=True, inline="always")
+def _first_term_radius(adft_m, kc, f13, f23):
+    """(xfac per metre of distance, bfac = beta*Y per metre of height, G floor) for one radius."""
+    t = (adft_m * 1e-3) ** (-1.0 / 3.0)
+    k = kc * t
     k2 = k * k
     beta = (1.0 + 1.6 * k2 + 0.67 * k2 * k2) / (1.0 + 4.5 * k2 + 1.53 * k2 * k2)
-    xfac = 21.88 * beta * (f_ghz / (a_km * a_km)) ** (1.0 / 3.0) * 1e-3  # per metre of distance
-    bfac = beta * 0.9575 * beta * (f_ghz * f_ghz / a_km) ** (1.0 / 3.0)  # B = beta * Y per metre of height
+    xfac = 21.88e-3 * beta * f13 * t * t
+    bfac = 0.9575 * beta * beta * f23 * t
     gmin = 2.0 + 20.0 * math.log10(k)
     return xfac, bfac, gmin
 
@@ -82,31 +91,22 @@ def _first_term_from(d_m, hte_m, hre_m, xfac, bfac, gmin):
     return -fx - g_sum
 
 
-@njit(cache=True)
-def _first_term_db(d_m, hte_m, hre_m, adft_m, freq_mhz, eps_r, sigma_s, pol):
-    """First-term spherical-earth diffraction loss, P.1812-7 §4.3.2 eqs. (29)-(36), land only."""
-    xfac, bfac, gmin = _first_term_consts(adft_m, freq_mhz, eps_r, sigma_s, pol)
-    return _first_term_from(d_m, hte_m, hre_m, xfac, bfac, gmin)
-
-
-@njit(cache=True)
-def _first_term_mixed(d_m, hte_m, hre_m, adft_m, freq_mhz, eps_r, sigma_s, pol, omega):
-    # P.1812-7 eq. (29): weighted by the fraction of the path over sea (sea: eps 80, sigma 5 S/m)
-    land = _first_term_db(d_m, hte_m, hre_m, adft_m, freq_mhz, eps_r, sigma_s, pol)
+@njit(cache=True, inline="always")
+def _first_term(d_m, hte_m, hre_m, adft_m, land, sea, omega):
+    # P.1812-7 eq. (29): land and sea terms weighted by the fraction of the path over sea
+    xfac, bfac, gmin = _first_term_radius(adft_m, land[0], land[1], land[2])
+    ld = _first_term_from(d_m, hte_m, hre_m, xfac, bfac, gmin)
     if omega <= 0.0:
-        return land
-    sea = _first_term_db(d_m, hte_m, hre_m, adft_m, freq_mhz, 80.0, 5.0, pol)
-    return omega * sea + (1.0 - omega) * land
+        return ld
+    xfac, bfac, gmin = _first_term_radius(adft_m, sea[0], sea[1], sea[2])
+    return omega * _first_term_from(d_m, hte_m, hre_m, xfac, bfac, gmin) + (1.0 - omega) * ld
 
 
 @njit(cache=True)
-def spherical_earth_loss_db(d_m, hte_m, hre_m, ae_m, freq_mhz, eps_r, sigma_s, pol, omega=0.0):
-    """Spherical-earth diffraction loss L_dsph, P.1812-7 §4.3.2 eqs. (22)-(27) (P.526-15 §3.2);
-    ``omega`` is the fraction of the path over sea."""
-    lam = 299.792458 / freq_mhz
+def _spherical_earth(d_m, hte_m, hre_m, ae_m, lam, land, sea, omega):
     d_los = math.sqrt(2.0 * ae_m) * (math.sqrt(hte_m) + math.sqrt(hre_m))
     if d_m >= d_los:
-        return _first_term_mixed(d_m, hte_m, hre_m, ae_m, freq_mhz, eps_r, sigma_s, pol, omega)
+        return _first_term(d_m, hte_m, hre_m, ae_m, land, sea, omega)
     hsum = hte_m + hre_m
     c = (hte_m - hre_m) / hsum
     m = d_m * d_m / (4.0 * ae_m * hsum)
@@ -121,10 +121,19 @@ def spherical_earth_loss_db(d_m, hte_m, hre_m, ae_m, freq_mhz, eps_r, sigma_s, p
         return 0.0
     s = math.sqrt(hte_m) + math.sqrt(hre_m)
     aem = 0.5 * (d_m / s) ** 2
-    ldft = _first_term_mixed(d_m, hte_m, hre_m, aem, freq_mhz, eps_r, sigma_s, pol, omega)
+    ldft = _first_term(d_m, hte_m, hre_m, aem, land, sea, omega)
     if ldft < 0.0:
         return 0.0
     return (1.0 - hse / hreq) * ldft
+
+
+@njit(cache=True)
+def spherical_earth_loss_db(d_m, hte_m, hre_m, ae_m, freq_mhz, eps_r, sigma_s, pol, omega=0.0):
+    """Spherical-earth diffraction loss L_dsph, P.1812-7 §4.3.2 eqs. (22)-(27) (P.526-15 §3.2);
+    ``omega`` is the fraction of the path over sea (sea: epsilon 80, sigma 5 S/m)."""
+    land = _first_term_freq(freq_mhz, eps_r, sigma_s, pol)
+    sea = _first_term_freq(freq_mhz, 80.0, 5.0, pol)
+    return _spherical_earth(d_m, hte_m, hre_m, ae_m, 299.792458 / freq_mhz, land, sea, omega)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -417,8 +426,8 @@ def _radial(z, nvalid, ds, h_tx, h_rx, ae_m, freq_mhz, eps_r, sigma_s, pol, out,
     ce = 1.0 / ae_m
     lam = 299.792458 / freq_mhz
     hts = z[0] + h_tx
-    sq2a = math.sqrt(2.0 * ae_m)
-    xfac, bfac, gmin = _first_term_consts(ae_m, freq_mhz, eps_r, sigma_s, pol)
+    land = _first_term_freq(freq_mhz, eps_r, sigma_s, pol)
+    sea = land  # no sea along a coverage radial (omega = 0)
     out[0] = np.nan
     if nvalid < 2:
         return
@@ -506,10 +515,7 @@ def _radial(z, nvalid, ds, h_tx, h_rx, ae_m, freq_mhz, eps_r, sigma_s, pol, out,
         hsrd = min(hsr, z[k])
         h1 = hts - hstd
         h2 = hrs - hsrd
-        if dtot >= sq2a * (math.sqrt(h1) + math.sqrt(h2)):
-            l_dsph = _first_term_from(dtot, h1, h2, xfac, bfac, gmin)
-        else:
-            l_dsph = spherical_earth_loss_db(dtot, h1, h2, ae_m, freq_mhz, eps_r, sigma_s, pol, 0.0)
+        l_dsph = _spherical_earth(dtot, h1, h2, ae_m, lam, land, sea, 0.0)
         if l_dsph > 0.0:
             # L_bulls >= 0, so it only matters when L_dsph is positive (eq. (39))
             l_bulls = _smooth_bullington(k, ds, h1, h2, ce, lam)
