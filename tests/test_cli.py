@@ -59,3 +59,15 @@ def test_errors_are_one_clear_line(tmp_path):
     p = _run("predict", "--terrain", str(SAMPLES / "terrain.tif"), "--sites", str(SAMPLES / "sites.csv"),
              "--model", "hata", "--out", str(tmp_path / "x.tif"))
     assert p.returncode == 2 and "freq_mhz=1800" in p.stderr and "Traceback" not in p.stderr
+
+
+def test_numba_and_coverage_import_in_either_order():
+    # numba probes for coverage.py with `import coverage`; our package must look absent to it
+    for code in ("import numba, coverage, numba.misc.coverage_support as c; assert not c.coverage_available; "
+                 "coverage.predict",
+                 "import coverage, numba.misc.coverage_support as c; assert not c.coverage_available; "
+                 "coverage.open_terrain"):
+        env = dict(os.environ)
+        env["PYTHONPATH"] = str(REPO / "src") + os.pathsep + env.get("PYTHONPATH", "")
+        p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=300)
+        assert p.returncode == 0, p.stderr
