@@ -57,18 +57,6 @@ def grid_to_local(x, y, sx, sy, geographic, a, e2):
     return n * math.cos(phim) * math.radians(x - sx), m * (phi - phi0)
 
 
-@njit(cache=True)
-def local_to_grid_many(east, north, sx, sy, geographic, a, e2, outx, outy):
-    for i in range(east.shape[0]):
-        outx[i], outy[i] = local_to_grid(east[i], north[i], sx, sy, geographic, a, e2)
-
-
-@njit(cache=True)
-def grid_to_local_many(x, y, sx, sy, geographic, a, e2, oute, outn):
-    for i in range(x.shape[0]):
-        oute[i], outn[i] = grid_to_local(x[i], y[i], sx, sy, geographic, a, e2)
-
-
 @njit(cache=True, inline="always")
 def bilinear_off(z, row, col, row_off, col_off):
     """Bilinear value at full-grid fractional (row, col) of a window whose [0, 0] is [row_off, col_off].

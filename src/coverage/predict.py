@@ -21,7 +21,7 @@ from .propagation import ProfileModel, get_model
 from .result import CoverageResult
 from .sites import METRICS, metric_offset_db, normalize_sites, read_sites
 from .sweep import Grid, SiteGeometry
-from .terrain import WGS84_A, WGS84_E2, Terrain
+from .terrain import WGS84_A, WGS84_E2, Terrain, earth_radii_m
 from .thresholds import USABLE_DBM
 
 log = logging.getLogger(__name__)
@@ -41,9 +41,7 @@ def _as_sites(sites):
 def _grid_without_terrain(bounds, resolution_m, crs) -> Grid:
     lon_min, lat_min, lon_max, lat_max = bounds
     if crs is None or CRS.from_user_input(crs).is_geographic:
-        lat_c = math.radians(0.5 * (lat_min + lat_max))
-        w = math.sqrt(1.0 - WGS84_E2 * math.sin(lat_c) ** 2)
-        m_rad = WGS84_A * (1.0 - WGS84_E2) / w ** 3
+        m_rad, _ = earth_radii_m(0.5 * (lat_min + lat_max))
         dlat = math.degrees(resolution_m / m_rad)
         dlon = dlat  # square cells in degrees; metres differ by cos(lat), handled by the kernels
         cols = max(int(math.ceil((lon_max - lon_min) / dlon)), 1)

@@ -26,6 +26,7 @@ from . import _sweep_kernels as K
 from .errors import InputError, TerrainExtentError
 from .propagation import DistanceModel, ProfileModel, get_model
 from .terrain import WGS84_A, WGS84_E2
+from .terrain import cell_size_m as grid_cell_size_m
 
 
 @dataclass
@@ -54,14 +55,10 @@ class Grid:
         return float(t.c), float(t.a), float(t.f), float(t.e)
 
     def cell_size_m(self, lat_deg: float | None = None) -> tuple[float, float]:
+        """(east-west, north-south) cell size (m), at ``lat_deg`` (default: the window's centre)."""
         t = self.transform
-        if not self.geographic:
-            return abs(t.a), abs(t.e)
-        lat = math.radians(lat_deg if lat_deg is not None else t.f + t.e * self.shape[0] / 2)
-        w = math.sqrt(1.0 - WGS84_E2 * math.sin(lat) ** 2)
-        m = WGS84_A * (1.0 - WGS84_E2) / w ** 3
-        n = WGS84_A / w
-        return math.radians(t.a) * n * math.cos(lat), math.radians(-t.e) * m
+        lat = lat_deg if lat_deg is not None else t.f + t.e * (self.row_off + self.shape[0] / 2)
+        return grid_cell_size_m(t, self.geographic, lat)
 
 
 @dataclass

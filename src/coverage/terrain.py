@@ -9,6 +9,7 @@ metric geometry that the engines need.
 from __future__ import annotations
 
 import glob
+import math
 import os
 import warnings
 import zipfile
@@ -32,6 +33,22 @@ WGS84_A = 6378137.0
 WGS84_F = 1.0 / 298.257223563
 WGS84_E2 = WGS84_F * (2.0 - WGS84_F)
 _GEOD = Geod(ellps="WGS84")
+
+
+def earth_radii_m(lat_deg: float) -> tuple[float, float]:
+    """Meridian and prime-vertical radii of curvature (m) of the WGS84 ellipsoid at a latitude."""
+    s = math.sin(math.radians(lat_deg))
+    w = math.sqrt(1.0 - WGS84_E2 * s * s)
+    return WGS84_A * (1.0 - WGS84_E2) / w ** 3, WGS84_A / w
+
+
+def cell_size_m(transform, geographic: bool, lat_deg: float) -> tuple[float, float]:
+    """(east-west, north-south) size in metres of a cell of a north-up grid, at ``lat_deg`` if geographic."""
+    if not geographic:
+        return abs(transform.a), abs(transform.e)
+    m_rad, n_rad = earth_radii_m(lat_deg)
+    return (math.radians(transform.a) * n_rad * math.cos(math.radians(lat_deg)),
+            math.radians(-transform.e) * m_rad)
 
 
 def _expand_paths(paths) -> list[str]:
@@ -142,15 +159,8 @@ class Terrain:
     @property
     def cell_size_m(self) -> tuple[float, float]:
         """(east-west, north-south) cell size in metres at the grid centre."""
-        if not self.is_geographic:
-            return abs(self.transform.a), abs(self.transform.e)
-        lon0, lat0 = self.xy_of(self.shape[0] / 2.0 - 0.5, self.shape[1] / 2.0 - 0.5)
-        lat = np.radians(lat0)
-        w = np.sqrt(1.0 - WGS84_E2 * np.sin(lat) ** 2)
-        m_rad = WGS84_A * (1.0 - WGS84_E2) / w ** 3
-        n_rad = WGS84_A / w
-        return (float(np.radians(self.transform.a) * n_rad * np.cos(lat)),
-                float(np.radians(-self.transform.e) * m_rad))
+        _, lat0 = self.xy_of(self.shape[0] / 2.0 - 0.5, self.shape[1] / 2.0 - 0.5)
+        return cell_size_m(self.transform, self.is_geographic, float(lat0))
 
     def xy_of(self, row, col):
         """Grid-CRS coordinates of (fractional) cell centres."""

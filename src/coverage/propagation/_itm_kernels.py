@@ -881,6 +881,26 @@ def finish(th0, th1, dh0, dh1, he0, he1, dlt, d, gamma_e, n_s, zg, h_tx, h_rx, f
 # --------------------------------------------------------------------------------------------
 # point-to-point and area entry points
 # --------------------------------------------------------------------------------------------
+@numba.njit(inline="always", **_JIT)
+def _store(rec, loss, warn, mode, a_fs, d_km, th0, th1, dh0, dh1, he0, he1, n_s, dlt, a_ref, err):
+    """Write one evaluation's result record (the layout ``coverage.itm`` unpacks)."""
+    rec[0] = loss
+    rec[1] = warn
+    rec[2] = mode
+    rec[3] = a_fs
+    rec[4] = d_km
+    rec[5] = th0
+    rec[6] = th1
+    rec[7] = dh0
+    rec[8] = dh1
+    rec[9] = he0
+    rec[10] = he1
+    rec[11] = n_s
+    rec[12] = dlt
+    rec[13] = a_ref
+    rec[14] = err
+
+
 @numba.njit(**_JIT)
 def p2p_core(z, np_, prm, rec, buf):
     """ITM point-to-point on ``z[0..np_]`` (``np_`` intervals of ``prm[0]`` m) into ``rec``.
@@ -937,21 +957,7 @@ def p2p_core(z, np_, prm, rec, buf):
     loss, warn, mode, a_fs, a_ref, err = finish(
         th0, th1, dh0, dh1, he0, he1, dlt, d, gamma_e, n_s, zg, h_tx, h_rx, f, climate, mdvar,
         prm[10], prm[11], prm[12], 0)
-    rec[0] = loss
-    rec[1] = warn
-    rec[2] = mode
-    rec[3] = a_fs
-    rec[4] = d / 1000.0
-    rec[5] = th0
-    rec[6] = th1
-    rec[7] = dh0
-    rec[8] = dh1
-    rec[9] = he0
-    rec[10] = he1
-    rec[11] = n_s
-    rec[12] = dlt
-    rec[13] = a_ref
-    rec[14] = err
+    _store(rec, loss, warn, mode, a_fs, d / 1000.0, th0, th1, dh0, dh1, he0, he1, n_s, dlt, a_ref, err)
 
 
 @numba.njit(**_JIT)
@@ -1011,21 +1017,7 @@ def area_core(d_km, prm, rec):
     loss, warn, mode, a_fs, a_ref, err = finish(
         th0, th1, dh0, dh1, he0, he1, dlt, d, gamma_e, n_s, zg, h_tx, h_rx, f, climate,
         mdvar, prm[12], prm[13], prm[14], 1)
-    rec[0] = loss
-    rec[1] = warn
-    rec[2] = mode
-    rec[3] = a_fs
-    rec[4] = d_km
-    rec[5] = th0
-    rec[6] = th1
-    rec[7] = dh0
-    rec[8] = dh1
-    rec[9] = he0
-    rec[10] = he1
-    rec[11] = n_s
-    rec[12] = dlt
-    rec[13] = a_ref
-    rec[14] = err
+    _store(rec, loss, warn, mode, a_fs, d_km, th0, th1, dh0, dh1, he0, he1, n_s, dlt, a_ref, err)
 
 
 @numba.njit(parallel=True, cache=True, nogil=True, error_model="numpy")

@@ -318,6 +318,23 @@ def _smooth_nu(di, dtot, h1, h2, ce, lam):
         * math.sqrt(2.0 * dtot / (lam * di * (dtot - di)))
 
 
+@njit(cache=True, inline="always")
+def _smooth_slope_max(k, ds, h, ce):
+    """max over samples x = i*ds (i = 1..k-1) of C(d - x)/2 - h/x: the steepest slope from a terminal
+    of height h to a zero-height curved profile. Concave in x for h > 0, with its continuous maximum
+    at x = sqrt(2h/C), so the discrete maximum is at one of the two samples around it."""
+    dtot = k * ds
+    xs = math.sqrt(2.0 * h / ce) / ds if h > 0.0 else 1.0
+    i0 = int(math.floor(xs))
+    best = -np.inf
+    for i in (i0, i0 + 1):
+        x = min(max(i, 1), k - 1) * ds
+        v = 0.5 * ce * (dtot - x) - h / x
+        if v > best:
+            best = v
+    return best
+
+
 @njit(cache=True)
 def _smooth_bullington(k, ds, h1, h2, ce, lam):
     """Bullington on a zero-height profile with samples i*ds, i = 1..k-1 and terminal heights
@@ -329,18 +346,7 @@ def _smooth_bullington(k, ds, h1, h2, ce, lam):
     """
     dtot = k * ds
     # S_tim: max_i C(dtot - d_i)/2 - h1/d_i, concave in d_i for h1 > 0.
-    stim = -np.inf
-    if h1 > 0.0:
-        xs = math.sqrt(2.0 * h1 / ce) / ds
-    else:
-        xs = 1.0
-    i0 = int(math.floor(xs))
-    for i in (i0, i0 + 1):
-        ii = min(max(i, 1), k - 1)
-        di = ii * ds
-        s = 0.5 * ce * (dtot - di) - h1 / di
-        if s > stim:
-            stim = s
+    stim = _smooth_slope_max(k, ds, h1, ce)
     s_tr = (h2 - h1) / dtot
     if stim < s_tr:
         # nu(t), t = d_i/dtot, has critical points at the roots of the cubic
@@ -397,18 +403,7 @@ def _smooth_bullington(k, ds, h1, h2, ce, lam):
                         numax = nu
         luc = knife_edge_loss_db(numax)
     else:
-        srim = -np.inf
-        if h2 > 0.0:
-            xs = math.sqrt(2.0 * h2 / ce) / ds
-        else:
-            xs = 1.0
-        i0 = int(math.floor(xs))
-        for i in (i0, i0 + 1):
-            ii = min(max(i, 1), k - 1)
-            v = ii * ds  # distance from the receiver
-            s = 0.5 * ce * (dtot - v) - h2 / v
-            if s > srim:
-                srim = s
+        srim = _smooth_slope_max(k, ds, h2, ce)  # the same function, seen from the receiver
         luc = _bullington_point_luc(h1, h2, stim, srim, dtot, lam)
     return _bullington_from_luc(luc, dtot)
 

@@ -18,10 +18,7 @@ import numpy as np
 from .. import itm as _itm
 from ._itm_sweep import itm_radials, itm_radials_exact
 from .base import ProfileModel, Validity
-
-
-def _fspl_db(d_m, freq_mhz):
-    return 20.0 * np.log10(4.0 * np.pi * freq_mhz * 1e6 / 299792458.0) + 20.0 * np.log10(d_m)
+from .fspl import free_space_loss_db
 
 
 class ItmModel(ProfileModel):
@@ -40,8 +37,7 @@ class ItmModel(ProfileModel):
            float(h_tx_m), float(h_rx_m), float(freq_mhz), int(climate), float(n0), int(pol), float(epsilon),
            float(sigma), int(mdvar), float(time), float(location), float(situation), out)
         d = np.arange(z2d.shape[1]) * float(step_m)
-        with np.errstate(divide="ignore"):
-            out -= _fspl_db(np.where(d > 0, d, np.nan), float(freq_mhz))[None, :]
+        out -= free_space_loss_db(np.where(d > 0, d, np.nan), float(freq_mhz))[None, :]
         return out
 
 
