@@ -3,6 +3,7 @@
 Prints JSON lines:
   * one site, 30 km radius: seconds and cells per second after JIT warm-up, per model, on 1 and on
     all cores (numba threads);
+  * the terrain model's sweep against the exact method on each cell's own geodesic profile;
   * 200 sites into one best-server map with the terrain model: total seconds and peak memory.
 
 Usage: python benchmarks/bench_engine.py [--sites 200] [--repeat 5]
@@ -59,6 +60,33 @@ def one_site(terrain, model, freq, threads, repeat):
          seconds_min=round(min(times), 4), cells_per_s=round(cells / med), cells_per_s_per_core=round(cells / med / threads))
 
 
+def agreement(terrain, n_cells=1000, radius_m=20_000.0):
+    """p526 sweep vs the exact method on each cell's own geodesic profile (Terrain.profile)."""
+    from coverage.propagation.p526 import path_loss_db
+
+    site = (149.5, -35.5)
+    sites = pd.DataFrame({"site_id": ["s"], "lon": [site[0]], "lat": [site[1]], "height_m": [30.0],
+                          "freq_mhz": [900.0], "eirp_dbm": [60.0], "technology": ["2g"]})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        r = coverage.predict(terrain, sites, model="p526", radius_m=radius_m)
+    cells = np.argwhere(np.isfinite(r.best_dbm))
+    cells = cells[np.random.default_rng(0).choice(len(cells), n_cells, replace=False)]
+    diffs = []
+    for row, col in cells:
+        lon, lat = (float(v) for v in terrain.xy_of(row, col))
+        d, z = terrain.profile(site, (lon, lat))
+        if len(d) < 3:
+            continue
+        diffs.append(abs((60.0 - path_loss_db(d, z, h_tx_m=30, h_rx_m=1.5, freq_mhz=900)) - r.best_dbm[row, col]))
+    diffs = np.array(diffs)
+    emit(bench="sweep_vs_exact_per_cell", model="p526", radius_m=radius_m, cells=int(len(diffs)),
+         abs_diff_db_median=round(float(np.median(diffs)), 3),
+         abs_diff_db_p90=round(float(np.percentile(diffs, 90)), 3),
+         abs_diff_db_p95=round(float(np.percentile(diffs, 95)), 3),
+         share_within_1_db=round(float((diffs < 1).mean()), 4), share_within_3_db=round(float((diffs < 3).mean()), 4))
+
+
 def many_sites(terrain, n, threads):
     numba.set_num_threads(threads)
     rng = np.random.default_rng(42)
@@ -85,6 +113,7 @@ def main(argv=None):
     ap.add_argument("--sites", type=int, default=200)
     ap.add_argument("--repeat", type=int, default=5)
     ap.add_argument("--models", default=",".join(MODELS))
+    ap.add_argument("--agreement-cells", type=int, default=1000)
     a = ap.parse_args(argv)
     tile = SHARED / "dem" / "S36E149.tif"
     if not tile.exists():
@@ -98,6 +127,8 @@ def main(argv=None):
     for model in a.models.split(","):
         for threads in sorted({1, ncores}):
             one_site(terrain, model, MODELS[model], threads, a.repeat)
+    if a.agreement_cells:
+        agreement(terrain, a.agreement_cells)
     if a.sites:
         many_sites(terrain, a.sites, ncores)
     return 0
