@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 
 import coverage
-from coverage.sweep import Grid, SiteGeometry
+from coverage.engine.sweep import Grid, SiteGeometry
 
 SHARED = Path(os.environ.get("COVERAGE_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
 MODELS = {"fspl": 900.0, "hata": 900.0, "cost231": 1800.0, "p526": 900.0, "itm": 900.0}

@@ -36,8 +36,8 @@ sys.path.insert(0, str(REPO / "src"))
 import numba  # noqa: E402
 
 import coverage.itm as itm  # noqa: E402
-from coverage.propagation import _itm_kernels as _k  # noqa: E402
-from coverage.propagation._itm_sweep import itm_radials, itm_radials_exact  # noqa: E402
+from coverage.propagation._kernels import itm as _k  # noqa: E402
+from coverage.propagation._kernels.itm_sweep import itm_radials, itm_radials_exact  # noqa: E402
 
 SHARED = Path(os.environ.get("COVERAGE_SHARED_DATA", REPO.parent / "shared" / "data"))
 RADIO = dict(h_tx_m=30.0, h_rx_m=1.5, freq_mhz=900.0, climate=5, n0=301.0, pol=1, epsilon=15.0,

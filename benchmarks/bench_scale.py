@@ -99,7 +99,7 @@ def child(job: dict):
     """Run one job in this (fresh) process and print its JSON record."""
     import pandas as pd
 
-    from coverage.tiles import predict_tiled
+    from coverage.engine.tiles import predict_tiled
 
     if job["kind"] == "site_cost":
         import coverage
@@ -235,8 +235,8 @@ def main(argv=None):
         import pandas as pd
         import rasterio
 
-        from coverage.sweep import Grid
-        from coverage.tiles import plan_tiles
+        from coverage.engine.sweep import Grid
+        from coverage.engine.tiles import plan_tiles
 
         s = pd.read_csv(sites_csv)
         with rasterio.open(dem) as src:

@@ -16,7 +16,7 @@ import coverage
 from coverage.errors import InputError, ModelRangeError, ModelRangeWarning, TerrainExtentError, TerrainWarning
 from coverage.propagation import free_space_loss_db
 from coverage.propagation.p526 import path_loss_db
-from coverage.sweep import Grid, SiteGeometry
+from coverage.engine.sweep import Grid, SiteGeometry
 
 UTM = "EPSG:32750"
 

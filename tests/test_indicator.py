@@ -15,7 +15,7 @@ import pytest
 from shapely.geometry import box
 
 import coverage
-from coverage.export import atomic_path, write_csv, write_excel, write_villages
+from coverage.render.export import atomic_path, write_csv, write_excel, write_villages
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 import coverage.itm as itm
 from coverage.errors import ModelRangeError, ModelRangeWarning
-from coverage.propagation import _itm_kernels as kernels
+from coverage.propagation._kernels import itm as kernels
 
 REF = "reference/itm/"
 HYP = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])

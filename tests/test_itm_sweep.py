@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import coverage.itm as itm
-from coverage.propagation._itm_sweep import itm_radials, itm_radials_exact, itm_radials_serial
+from coverage.propagation._kernels.itm_sweep import itm_radials, itm_radials_exact, itm_radials_serial
 
 RADIO = (30.0, 1.5, 900.0, 5, 301.0, 1, 15.0, 0.005, 12, 50.0, 50.0, 50.0)  # h_tx .. situation
 # The sweep carries sums and horizon candidates along the radial but computes the same model:

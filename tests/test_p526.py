@@ -13,7 +13,7 @@ from hypothesis import given, settings, strategies as st
 
 from coverage.errors import InputError
 from coverage.propagation import diffraction_loss_db, knife_edge_loss_db
-from coverage.propagation._p526_kernels import delta_bullington_split
+from coverage.propagation._kernels.p526 import delta_bullington_split
 from coverage.propagation.p526 import P526_MODEL, path_loss_db
 
 from _p1812 import read_log, read_profile

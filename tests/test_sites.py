@@ -11,7 +11,8 @@ import pytest
 
 import coverage
 from coverage.errors import FileFormatError, SiteError
-from coverage.sites import DEFAULT_HEIGHT_M, DEFAULTS_BY_TECHNOLOGY, metric_offset_db, sector_attenuation_db
+from coverage.io.sites import DEFAULT_HEIGHT_M, DEFAULTS_BY_TECHNOLOGY, metric_offset_db
+from coverage.propagation.antenna import sector_attenuation_db
 
 
 def _csv(tmp_path, text, name="sites.csv"):

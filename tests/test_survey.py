@@ -7,7 +7,7 @@ import pytest
 
 import coverage
 from coverage import VillageError
-from coverage.survey import compare_podes_kabupaten
+from coverage.analysis.survey import compare_podes_kabupaten
 
 
 def table(codes, statuses):

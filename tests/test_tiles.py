@@ -15,9 +15,9 @@ import rasterio
 
 import coverage
 from coverage.errors import InputError, TerrainExtentError
-from coverage.result import CoverageResult
+from coverage.engine.result import CoverageResult
 from coverage.synthetic import fractal_terrain
-from coverage.tiles import LazyCoverageResult, predict_tiled
+from coverage.engine.tiles import LazyCoverageResult, predict_tiled
 
 SRC = Path(__file__).resolve().parents[1] / "src"
 TESTS = Path(__file__).resolve().parent
@@ -155,7 +155,7 @@ def test_smooth_earth_sites_off_grid_reach_far_tiles():
 _KILLED_RUN = """
 import os, signal, sys
 sys.path[:0] = [{src!r}, {tests!r}]
-import coverage.tiles as T
+import coverage.engine.tiles as T
 from test_tiles import make_case, RADIUS
 saved = []
 orig = T._Parts.save
@@ -198,7 +198,7 @@ _MEMORY_RUN = """
 import json, sys
 sys.path[:0] = [{src!r}]
 import numpy as np, pandas as pd, rasterio
-from coverage.tiles import predict_tiled
+from coverage.engine.tiles import predict_tiled
 dem, out = sys.argv[1], sys.argv[2]
 with rasterio.open(dem) as src:
     (left, bottom, right, top), crs = src.bounds, src.crs

@@ -18,7 +18,8 @@ from shapely.geometry import Point, Polygon, box
 
 import coverage
 from coverage import CoverageResult, VillageError
-from coverage.villages import cell_fractions, coverage_probability, detect_code_system
+from coverage.analysis.assess import cell_fractions, coverage_probability
+from coverage.io.villages import detect_code_system
 
 UTM = CRS.from_epsg(32750)
 

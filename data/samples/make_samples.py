@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from coverage.result import write_raster_atomic
+from coverage.engine.result import write_raster_atomic
 from coverage.synthetic import sample_region
 
 HERE = Path(__file__).resolve().parent

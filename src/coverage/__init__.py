@@ -29,6 +29,7 @@ if _probe is None:
         _sys.modules[__name__] = _self
 del _probe
 
+from . import _aliases  # noqa: E402
 from .errors import (  # noqa: E402
     CoverageError,
     CoverageWarning,
@@ -43,29 +44,52 @@ from .errors import (  # noqa: E402
     TerrainWarning,
     VillageError,
 )
-from .terrain import Terrain, open_terrain  # noqa: E402
 
 __version__ = "0.1.0"
-from .predict import predict  # noqa: E402
-from .result import CoverageResult  # noqa: E402
-from .sites import read_sites  # noqa: E402
-from .sweep import SiteGeometry  # noqa: E402
+
+# inputs
+from .io.sites import read_sites  # noqa: E402
+from .io.survey import read_idm, read_podes, read_podes_kabupaten  # noqa: E402
+from .io.terrain import Terrain, open_terrain  # noqa: E402
+from .io.villages import read_villages  # noqa: E402
+
+# physics: `coverage.itm.p2p`, the model registry
+from .propagation import itm  # noqa: E402
+
+# the engine
+from .engine.predict import predict  # noqa: E402
+from .engine.result import CoverageResult  # noqa: E402
+from .engine.sweep import SiteGeometry  # noqa: E402
+
+# analysis
+from .analysis.assess import assess_villages, combine_tables  # noqa: E402
+from .analysis.indicator import indicator, indicator_by_technology  # noqa: E402
+from .analysis.run import VillageRun, run_villages  # noqa: E402
+from .analysis.survey import compare_podes_kabupaten, compare_survey  # noqa: E402
+
+# outputs (plot, kmz and interactive import matplotlib / folium: loaded on first use)
+from .render.export import write_csv, write_excel, write_villages  # noqa: E402
+
+_aliases.install()
 
 __all__ = [
     "open_terrain", "Terrain", "read_sites", "predict", "CoverageResult", "SiteGeometry",
     "CoverageError", "InputError", "ModelRangeError", "SiteError", "VillageError", "FileFormatError",
     "TerrainError", "TerrainReadError", "TerrainExtentError", "CoverageWarning", "ModelRangeWarning",
     "TerrainWarning",
-]
-
-# villages, indicator, exports, survey checks (issue 4)
-from .villages import assess_villages, combine_tables, read_villages, run_villages, VillageRun  # noqa: E402
-from .indicator import indicator, indicator_by_technology  # noqa: E402
-from .export import write_csv, write_excel, write_villages  # noqa: E402
-from .survey import compare_survey, compare_podes_kabupaten, read_idm, read_podes, read_podes_kabupaten  # noqa: E402
-
-__all__ += [
     "read_villages", "assess_villages", "combine_tables", "run_villages", "VillageRun", "indicator",
     "indicator_by_technology", "write_csv", "write_excel", "write_villages", "compare_survey",
-    "compare_podes_kabupaten", "read_idm", "read_podes", "read_podes_kabupaten",
+    "compare_podes_kabupaten", "read_idm", "read_podes", "read_podes_kabupaten", "itm",
 ]
+
+_LAZY_MODULES = {"plot": "coverage.render.plot", "kmz": "coverage.render.kmz",
+                 "interactive": "coverage.render.interactive"}
+
+
+def __getattr__(name):
+    # coverage.plot / .kmz / .interactive without importing matplotlib or folium at `import coverage`
+    if name in _LAZY_MODULES:
+        import importlib
+
+        return importlib.import_module(_LAZY_MODULES[name])
+    raise AttributeError(f"module 'coverage' has no attribute {name!r}")

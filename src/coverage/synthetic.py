@@ -12,7 +12,7 @@ import pandas as pd
 from affine import Affine
 from pyproj import CRS
 
-from .terrain import Terrain
+from .io.terrain import Terrain
 
 __all__ = ["fractal_terrain", "sample_region"]
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import InputError
-from ._empirical_kernels import fspl_many
+from ._kernels.empirical import fspl_many
 from .base import DistanceModel, Validity
 
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import InputError
-from ._empirical_kernels import hata_many
+from ._kernels.empirical import hata_many
 from .base import DistanceModel, Validity
 
 ENVIRONMENTS = {"urban_large": 0, "urban": 1, "suburban": 2, "open": 3, "rural": 3}

@@ -16,10 +16,12 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import InputError
-from ._p526_kernels import (
+from ._kernels.p526 import (
     delta_bullington,
     delta_bullington_radials,
     delta_bullington_radials_exact,
+)
+from ._kernels.p526 import (
     knife_edge_loss_db as _j,
 )
 from .base import ProfileModel, Validity

@@ -26,7 +26,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .errors import InputError
+from ..errors import InputError
+from .assess import _as_bool, _check_uniform
 
 __all__ = ["indicator", "indicator_by_technology", "LEVELS", "SCORE_WEIGHTS"]
 
@@ -83,7 +84,6 @@ def indicator(table, level: str = "kabupaten") -> pd.DataFrame:
     InputError
         Unknown level, missing columns, or a table mixing terrain and no-terrain rows or technologies.
     """
-    from .villages import _check_uniform
 
     lv = _level(level)
     kcol, ncol = _KEYS[lv]
@@ -180,7 +180,6 @@ def indicator_by_technology(tables, level: str = "kabupaten") -> pd.DataFrame:
         tables = {str(t["technology"].iloc[0]): t for t in tables}
     if not tables:
         raise InputError("no tables given")
-    from .villages import _as_bool
 
     flags = {bool(v) for t in tables.values() if "has_terrain" in t for v in _as_bool(t["has_terrain"]).unique()}
     if len(flags) > 1:

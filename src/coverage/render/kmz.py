@@ -22,8 +22,8 @@ from xml.etree import ElementTree as ET
 
 import numpy as np
 
-from ._atomic import atomic_path
-from .errors import InputError
+from .._atomic import atomic_path
+from ..errors import InputError
 
 __all__ = ["write_kmz", "kml_document", "write_cog", "validate_cog", "warp_to_wgs84", "coverage_rgba"]
 
@@ -104,7 +104,6 @@ def _png(rgba: np.ndarray) -> bytes:
 def legend_png(entries, title: str, *, status: bool = True) -> bytes:
     """A small legend image: coloured boxes with labels (and the village statuses)."""
     import matplotlib
-
     from matplotlib.figure import Figure
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
@@ -376,7 +375,7 @@ def write_kmz(path, result, *, villages=None, sites: bool | Any = True, kind: st
 # --------------------------------------------------------------------------------------------- COG
 def write_cog(result, path, layers=None) -> str:
     """Write ``result`` as a Cloud-Optimized GeoTIFF (tiled, overviews, IFDs first)."""
-    from .result import LAYERS
+    from ..engine.result import LAYERS
 
     return result.to_geotiff(path, layers if layers is not None else LAYERS, cog=True)
 

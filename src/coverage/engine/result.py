@@ -21,8 +21,8 @@ import numpy as np
 from affine import Affine
 from pyproj import CRS, Transformer
 
-from ._atomic import atomic_path
-from .errors import InputError
+from .._atomic import atomic_path
+from ..errors import InputError
 
 __all__ = ["CoverageResult", "write_raster_atomic"]
 

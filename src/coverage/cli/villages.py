@@ -16,7 +16,7 @@ COMMANDS = ("villages",)
 
 
 def add_parser(subparsers) -> None:
-    from .cli import _bounds, _params
+    from ._common import _bounds, _params
 
     p = subparsers.add_parser("villages", help="towers + villages (+ terrain) -> blankspot villages and indicators")
     p.add_argument("--sites", required=True, help="towers: sites CSV / GeoJSON / OpenCelliD CSV")
@@ -45,7 +45,7 @@ def add_parser(subparsers) -> None:
 
 
 def run(args) -> int:
-    from .villages import run_villages
+    from ..analysis.run import run_villages
 
     techs = args.technologies or ["4g"]
     r = run_villages(args.sites, args.villages, terrain=args.terrain, model=args.model, technologies=techs,

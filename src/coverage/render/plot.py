@@ -26,8 +26,8 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from .errors import InputError
-from .thresholds import USABLE_DBM
+from ..errors import InputError
+from ..thresholds import USABLE_DBM
 
 __all__ = [
     "plot_coverage", "plot_profile", "plot_indicator", "profile_geometry", "ProfileGeometry",
@@ -226,8 +226,8 @@ def _nice_length(target_m: float) -> float:
 
 def add_scale_bar(ax, metres_per_unit: float, *, loc: str = "lower left", fraction: float = 0.2):
     """A scale bar of a round length (about ``fraction`` of the map width)."""
-    from mpl_toolkits.axes_grid1.anchored_artists import AnchoredSizeBar
     import matplotlib.font_manager as fm
+    from mpl_toolkits.axes_grid1.anchored_artists import AnchoredSizeBar
 
     x0, x1 = ax.get_xlim()
     length_m = _nice_length(abs(x1 - x0) * metres_per_unit * fraction)
@@ -629,7 +629,12 @@ def profile_losses(distances_m, elevations_m, *, h_tx_m: float, h_rx_m: float, f
     """
     import warnings
 
-    from .propagation import cost231_loss_db, diffraction_loss_db, free_space_loss_db, hata_loss_db
+    from ..propagation import (
+        cost231_loss_db,
+        diffraction_loss_db,
+        free_space_loss_db,
+        hata_loss_db,
+    )
 
     d = np.asarray(distances_m, dtype=float)
     z = np.asarray(elevations_m, dtype=float)
@@ -654,7 +659,7 @@ def profile_losses(distances_m, elevations_m, *, h_tx_m: float, h_rx_m: float, f
                 out["p526"] = float(free_space_loss_db(d3, freq_mhz)) + ld
                 out["p526_diffraction"] = ld
             elif key == "itm":
-                from . import itm
+                from ..propagation import itm
 
                 step = float(np.mean(np.diff(d)))
                 res = itm.p2p(z, step, h_tx_m=max(h_tx_m, 0.5), h_rx_m=max(h_rx_m, 0.5), freq_mhz=freq_mhz)
@@ -758,7 +763,7 @@ def plot_profile(terrain, site, point, *, freq_mhz: float | None = None, h_tx_m:
             continue
         txt = f"{_MODEL_NAMES.get(key, key)}: {val:.1f} dB"
         try:
-            from .propagation import get_model
+            from ..propagation import get_model
 
             lo, hi = get_model(key).validity.freq_mhz
             if not lo <= freq_mhz <= hi:
@@ -773,7 +778,7 @@ def plot_profile(terrain, site, point, *, freq_mhz: float | None = None, h_tx_m:
         tech = str(site.get("technology", "")).lower() if hasattr(site, "get") else ""
         bw = site.get("bandwidth_mhz", None) if hasattr(site, "get") else None
         if tech in ("2g", "3g", "4g", "5g") and (tech in ("2g", "3g") or (bw is not None and np.isfinite(float(bw)))):
-            from .sites import metric_offset_db
+            from ..io.sites import metric_offset_db
 
             metric = signal_classes(tech).metric
             val = p_rx + metric_offset_db(tech, float(bw) if bw is not None else 0.0)

@@ -1,32 +1,31 @@
-"""Orchestration behind :func:`coverage.predict`: grid, sites, geometry, physics, best server."""
+"""Run preparation shared by :func:`coverage.predict` and the tiled engine: checks and
+normalisation, site positions on the grid, the smooth-earth grid, and the per-site loop that folds
+every site into best-signal / best-server arrays (:func:`_accumulate`)."""
+
+
 
 from __future__ import annotations
 
 import logging
 import math
-import time
-import warnings
-from typing import Any, Mapping
 
 import numpy as np
 import pandas as pd
 from affine import Affine
 from pyproj import CRS, Transformer
 
-from . import _sweep_kernels as K
-from .errors import InputError, TerrainExtentError
-from .progress import is_interactive as _interactive  # noqa: F401  (used by tiles)
-from .progress import progress as _progress
-from .propagation import ProfileModel, get_model
-from .result import CoverageResult
-from .sites import METRICS, metric_offset_db, normalize_sites, read_sites
+from ..errors import InputError, TerrainExtentError
+from ..io.sites import METRICS, metric_offset_db, normalize_sites, read_sites
+from ..io.terrain import WGS84_A, WGS84_E2, Terrain, earth_radii_m
+from ..progress import is_interactive as _interactive  # noqa: F401  (used by tiles)
+from ..progress import progress as _progress
+from ..propagation import ProfileModel, get_model
+from ..thresholds import USABLE_DBM
+from . import _kernels as K
 from .sweep import Grid, SiteGeometry
-from .terrain import WGS84_A, WGS84_E2, Terrain, earth_radii_m
-from .thresholds import USABLE_DBM
 
 log = logging.getLogger(__name__)
 
-__all__ = ["predict"]
 
 
 def _as_sites(sites):
@@ -76,95 +75,6 @@ def _sites_bounds(sites, radius_m) -> tuple[float, float, float, float]:
     dlat = radius_m / 110_574.0
     dlon = radius_m / (111_320.0 * max(math.cos(math.radians(float(np.max(np.abs(lat))))), 0.05))
     return float(lon.min() - dlon), float(lat.min() - dlat), float(lon.max() + dlon), float(lat.max() + dlat)
-
-
-def predict(terrain: Terrain | None, sites, model: str = "p526", radius_m: float = 30_000.0,
-            rx_height_m: float = 1.5, *, bounds=None, resolution_m: float | None = None, crs=None,
-            technology: str | None = None, model_params: Mapping[str, Any] | None = None,
-            server_threshold_dbm: float | None = None, extrapolate: bool = False,
-            progress: bool | None = None, out=None, tile_size: int | None = None, client=None) -> CoverageResult:
-    """Predict the coverage of ``sites`` and combine them into a best-server result.
-
-    Parameters
-    ----------
-    terrain : Terrain or None
-        Elevation grid; the result is on its grid (cropped to ``bounds`` if given). ``None`` runs on a
-        smooth earth (no terrain) on a grid built from ``bounds`` and ``resolution_m``: only distance
-        models (``fspl``, ``hata``, ``cost231``) can run so, and the metadata says so.
-    sites : path, DataFrame or GeoDataFrame
-        Towers (see :func:`coverage.read_sites`).
-    model : str
-        ``"fspl"``, ``"hata"``, ``"cost231"``, ``"p526"`` (terrain diffraction) or ``"itm"``.
-    radius_m : float
-        Prediction radius around each site (m).
-    rx_height_m : float
-        Receiver antenna height above ground (m).
-    bounds : (lon_min, lat_min, lon_max, lat_max), optional
-    resolution_m : float, optional
-        Cell size without terrain (default 100 m).
-    crs : optional
-        CRS of the grid without terrain (default EPSG:4326 with square cells in degrees).
-    technology : {"2g", "3g", "4g", "5g"}, optional
-        Keep only the sites of this technology. Without it, sites of mixed technologies are combined
-        on total received power (metric ``rx_power_dbm``).
-    model_params : mapping, optional
-        Model parameters (e.g. ``{"environment": "suburban"}`` for Hata, ``{"k_factor": 1.33}``).
-    server_threshold_dbm : float, optional
-        Threshold for ``n_servers`` (default: the technology's usable level, :data:`USABLE_DBM`).
-    extrapolate : bool
-        Allow frequencies outside the model's validity range (with a warning instead of an error).
-    progress : bool, optional
-        Progress bar (tqdm) on runs longer than 2 s; default: only in an interactive session
-        (Jupyter or a terminal), never inside a service unless asked.
-    out, tile_size, client
-        Tiled / distributed execution (see :mod:`coverage.tiles`); ``out`` streams to a file.
-
-    Returns
-    -------
-    CoverageResult
-    """
-    if out is not None or tile_size is not None or client is not None:
-        from .tiles import predict_tiled  # the tiled engine reuses this module per tile
-
-        return predict_tiled(terrain, sites, model=model, radius_m=radius_m, rx_height_m=rx_height_m,
-                             bounds=bounds, resolution_m=resolution_m, crs=crs, technology=technology,
-                             model_params=model_params, server_threshold_dbm=server_threshold_dbm,
-                             extrapolate=extrapolate, progress=progress, out=out, tile_size=tile_size,
-                             client=client)
-    t_start = time.perf_counter()
-    m, params, sites, tech, metric, threshold = _prepare(model, model_params, radius_m, rx_height_m, sites,
-                                                         technology, server_threshold_dbm)
-
-    # ---------------------------------------------------------------- grid
-    if terrain is None:
-        grid, terrain_meta = _smooth_earth_grid(m, sites, bounds, radius_m, resolution_m, crs)
-    else:
-        if resolution_m is not None:
-            warnings.warn("resolution_m is ignored with terrain: the result is on the terrain's grid", stacklevel=2)
-        t = terrain.window_lonlat(bounds) if bounds is not None else terrain
-        grid = Grid(t.elevation_m, t.transform, t.crs, t.is_geographic)
-        terrain_meta = {"has_terrain": True, "sources": [str(s) for s in t.sources], "void_cells_filled": t.void_count,
-                        "crs": t.crs.to_string()}
-        terrain = t
-
-    # ---------------------------------------------------------------- sites on the grid
-    sx, sy, row_f, col_f, inside = _site_positions(sites, grid.transform, grid.crs, grid.shape)
-    if terrain is not None:
-        _require_inside(sites, inside, terrain)
-    _check_validity(m, sites, rx_height_m, radius_m, extrapolate, min(grid.cell_size_m()))
-
-    # ---------------------------------------------------------------- sweep
-    best, second, server, count, n_cells = _accumulate(grid, sites, sx, sy, inside, m, params, tech, threshold,
-                                                       rx_height_m, radius_m, progress=progress)
-    elapsed = time.perf_counter() - t_start
-    log.info("predicted %d sites, %d cell evaluations in %.2f s", len(sites), n_cells, elapsed)
-    meta = {
-        "model": m.name, "model_reference": m.reference, "model_params": {k: v for k, v in params.items()},
-        "radius_m": float(radius_m), "rx_height_m": float(rx_height_m), "technology": tech, "metric": metric,
-        "server_threshold_dbm": threshold, "terrain": terrain_meta, "n_sites": int(len(sites)),
-        "cell_evaluations": n_cells, "seconds": round(elapsed, 3),
-    }
-    return CoverageResult(best, server, second, count, grid.transform, grid.crs, sites, metric, tech, m.name, meta)
 
 
 def _prepare(model, model_params, radius_m, rx_height_m, sites, technology, server_threshold_dbm):

@@ -20,7 +20,7 @@ from typing import Mapping
 import numpy as np
 import pandas as pd
 
-from .errors import FileFormatError, SiteError
+from ..errors import FileFormatError, SiteError
 
 __all__ = [
     "read_sites",
@@ -30,7 +30,6 @@ __all__ = [
     "DEFAULT_HEIGHT_M",
     "METRICS",
     "metric_offset_db",
-    "sector_attenuation_db",
 ]
 
 SITE_COLUMNS = ["site_id", "lon", "lat", "height_m", "freq_mhz", "eirp_dbm", "technology", "bandwidth_mhz",
@@ -124,24 +123,6 @@ def metric_offset_db(technology: str, bandwidth_mhz: float) -> float:
     if technology == "3g":
         return CPICH_OFFSET_DB
     return 0.0
-
-
-def sector_attenuation_db(phi_deg, theta_deg=0.0, *, beamwidth_deg=65.0, front_to_back_db=DEFAULT_FRONT_TO_BACK_DB,
-                          downtilt_deg=0.0, vertical_beamwidth_deg=DEFAULT_VERTICAL_BEAMWIDTH_DEG,
-                          sidelobe_db=DEFAULT_SIDELOBE_DB) -> np.ndarray:
-    """Sector antenna attenuation (dB, <= 0) of 3GPP TR 36.814 Table A.2.1.1-2.
-
-    ``phi_deg``: horizontal angle from boresight; ``theta_deg``: depression angle below the horizon
-    (positive down), compared with ``downtilt_deg``. Vectorised over ``phi_deg`` and ``theta_deg``.
-    """
-    from ._sweep_kernels import sector_attenuation_db as _k
-
-    phi, theta = np.broadcast_arrays(np.asarray(phi_deg, float), np.asarray(theta_deg, float))
-    out = np.empty(phi.shape)
-    for idx in np.ndindex(phi.shape):
-        out[idx] = _k(phi[idx], theta[idx], float(beamwidth_deg), float(front_to_back_db), float(downtilt_deg),
-                      float(vertical_beamwidth_deg), float(sidelobe_db))
-    return out
 
 
 # ---------------------------------------------------------------------------------------------

@@ -22,11 +22,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from . import _sweep_kernels as K
-from .errors import InputError, TerrainExtentError
-from .propagation import DistanceModel, ProfileModel, get_model
-from .terrain import WGS84_A, WGS84_E2
-from .terrain import cell_size_m as grid_cell_size_m
+from ..errors import InputError, TerrainExtentError
+from ..io.terrain import WGS84_A, WGS84_E2
+from ..io.terrain import cell_size_m as grid_cell_size_m
+from ..propagation import DistanceModel, ProfileModel, get_model
+from . import _kernels as K
 
 
 @dataclass

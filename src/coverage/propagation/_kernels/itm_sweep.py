@@ -56,7 +56,7 @@ import math
 import numba
 import numpy as np
 
-from coverage.propagation._itm_kernels import (
+from .itm import (
     _cmin,
     _fdim,
     delta_h,

@@ -15,8 +15,8 @@ from typing import Mapping
 import numpy as np
 import pandas as pd
 
-from ._atomic import atomic_path
-from .errors import InputError
+from .._atomic import atomic_path
+from ..errors import InputError
 
 __all__ = ["write_csv", "write_villages", "write_excel", "write_json", "write_run", "atomic_path"]
 

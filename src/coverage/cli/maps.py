@@ -68,19 +68,19 @@ def add_parser(sub) -> None:
 
 
 def _result(a):
-    from .errors import InputError
+    from ..errors import InputError
 
     terrain = None
     if a.terrain:
-        from .terrain import open_terrain
+        from ..io.terrain import open_terrain
 
         terrain = open_terrain(a.terrain)
     if getattr(a, "coverage", None):
-        from .result import CoverageResult
+        from ..engine.result import CoverageResult
 
         result = CoverageResult.from_geotiff(a.coverage)
         if a.sites:  # give the stored site ids their positions and sectors back
-            from .sites import read_sites
+            from ..io.sites import read_sites
 
             sites = read_sites(a.sites).drop_duplicates("site_id").set_index("site_id", drop=False)
             ids = [str(i) for i in result.sites["site_id"]]
@@ -93,7 +93,7 @@ def _result(a):
         return result, terrain
     if not a.sites:
         raise InputError("give --coverage (a result of `blankspot predict`) or --sites to predict one")
-    from .predict import predict
+    from ..engine.predict import predict
 
     result = predict(terrain, a.sites, model=a.model, radius_m=a.radius, rx_height_m=a.rx_height,
                      technology=a.technology, progress=False if a.no_progress else None)
@@ -129,7 +129,7 @@ def run(a) -> int:
 
     matplotlib.use("Agg")  # files only: no display needed
     if a.command == "map":
-        from .plot import plot_coverage
+        from ..render.plot import plot_coverage
 
         result, terrain = _result(a)
         villages = _villages(a, result)
@@ -139,7 +139,7 @@ def run(a) -> int:
         print(json.dumps(_summary(result, villages, a.out)))
         return 0
     if a.command == "kmz":
-        from .kmz import write_kmz
+        from ..render.kmz import write_kmz
 
         result, _ = _result(a)
         villages = _villages(a, result)
@@ -152,10 +152,10 @@ def run(a) -> int:
 
 
 def _profile(a) -> int:
-    from .errors import InputError
-    from .plot import plot_profile
-    from .sites import read_sites
-    from .terrain import open_terrain
+    from ..errors import InputError
+    from ..io.sites import read_sites
+    from ..io.terrain import open_terrain
+    from ..render.plot import plot_profile
 
     if not a.terrain or not a.sites:
         raise InputError("blankspot profile needs --terrain and --sites")

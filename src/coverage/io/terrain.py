@@ -25,7 +25,7 @@ from affine import Affine
 from pyproj import CRS, Geod, Transformer
 from scipy import ndimage
 
-from .errors import InputError, TerrainExtentError, TerrainReadError, TerrainWarning
+from ..errors import InputError, TerrainExtentError, TerrainReadError, TerrainWarning
 
 __all__ = ["Terrain", "open_terrain", "WGS84_A", "WGS84_E2"]
 

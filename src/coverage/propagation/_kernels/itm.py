@@ -1,7 +1,7 @@
 """Numba kernels of the Irregular Terrain Model (Longley-Rice), following NTIA ITM v1.4.
 
 These are the private, array-in/array-out building blocks behind :mod:`coverage.itm` and the
-radial sweep in :mod:`coverage.propagation._itm_sweep`. The algorithm is Hufford's "The ITS
+radial sweep in :mod:`coverage.propagation._kernels.itm_sweep`. The algorithm is Hufford's "The ITS
 Irregular Terrain Model, version 1.2.2: The Algorithm" ([Algorithm]) as implemented by the NTIA/ITS
 reference code (github.com/NTIA/itm, v1.4, which carries the later bug fixes of 1.2.2).
 Other references cited below: [TN101] Rice et al., NBS Tech. Note 101 (1967); [ERL 79-ITS 67]

@@ -64,10 +64,10 @@ import numpy as np
 import pandas as pd
 from pyproj import CRS
 
-from .errors import InputError, TerrainExtentError, TerrainReadError
+from ..errors import InputError, TerrainExtentError, TerrainReadError
+from ..io.terrain import WGS84_A, Terrain, _bounds_in_crs
 from .result import LAYERS, CoverageResult
 from .sweep import Grid
-from .terrain import WGS84_A, Terrain, _bounds_in_crs
 
 log = logging.getLogger(__name__)
 
@@ -228,7 +228,7 @@ def _peak_rss_mb() -> float:
 
 def _run_tile(spec: _TileSpec) -> dict:
     """Compute one tile: the per-site loop of :func:`coverage.predict` on the tile's terrain window."""
-    from .predict import _accumulate
+    from .prepare import _accumulate
 
     t0 = time.perf_counter()
     r0, c0, h, w = spec.tile
@@ -628,7 +628,14 @@ def predict_tiled(terrain, sites, model: str = "p526", radius_m: float = 30_000.
     TerrainExtentError
         A site outside the terrain; voids in a terrain file.
     """
-    from .predict import _check_validity, _interactive, _prepare, _require_inside, _site_positions, _smooth_earth_grid
+    from ..progress import is_interactive as _interactive
+    from .prepare import (
+        _check_validity,
+        _prepare,
+        _require_inside,
+        _site_positions,
+        _smooth_earth_grid,
+    )
 
     t_start = time.perf_counter()
     tile_size = DEFAULT_TILE_SIZE if tile_size is None else tile_size
@@ -696,7 +703,7 @@ def predict_tiled(terrain, sites, model: str = "p526", radius_m: float = 30_000.
     key = None
     parts = None
     if out is not None:
-        from . import __version__
+        from .. import __version__
 
         key = _hash_inputs({"v": _FORMAT_VERSION, "pkg": __version__, "meta": base_meta, "terrain": hash_terrain,
                             "grid": [list(shape), list(transform)[:6], gcrs.to_wkt()], "tile_size": tile_size,

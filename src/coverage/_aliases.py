@@ -1,0 +1,93 @@
+"""Import paths of the flat 0.1 layout, kept for one release.
+
+``coverage.plot``, ``coverage.kmz``, ``coverage.interactive`` and ``coverage.itm`` are public modules
+and stay, without a warning. The other old module paths (``coverage.terrain``, ``coverage.villages``,
+...) still import, with a :class:`DeprecationWarning` that names the new place; a module that was split
+in two (``villages``, ``survey``) answers for the names of both halves.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.abc
+import importlib.machinery
+import sys
+import types
+import warnings
+
+#: Public modules: the old dotted name is the same module object, no warning.
+PUBLIC = {
+    "coverage.itm": "coverage.propagation.itm",
+    "coverage.plot": "coverage.render.plot",
+    "coverage.kmz": "coverage.render.kmz",
+    "coverage.interactive": "coverage.render.interactive",
+}
+
+#: Deprecated module paths -> the modules that now hold their names (searched in order).
+DEPRECATED = {
+    "coverage.terrain": ("coverage.io.terrain",),
+    "coverage.sites": ("coverage.io.sites", "coverage.propagation.antenna"),
+    "coverage.villages": ("coverage.io.villages", "coverage.analysis.assess", "coverage.analysis.run"),
+    "coverage.survey": ("coverage.io.survey", "coverage.analysis.survey"),
+    "coverage.indicator": ("coverage.analysis.indicator",),
+    "coverage.export": ("coverage.render.export",),
+    "coverage.predict": ("coverage.engine.predict", "coverage.engine.prepare"),
+    "coverage.tiles": ("coverage.engine.tiles",),
+    "coverage.result": ("coverage.engine.result",),
+    "coverage.sweep": ("coverage.engine.sweep",),
+    "coverage._sweep_kernels": ("coverage.engine._kernels", "coverage.propagation._kernels.antenna"),
+    "coverage.cli_maps": ("coverage.cli.maps",),
+    "coverage.cli_villages": ("coverage.cli.villages",),
+    "coverage.propagation._itm_kernels": ("coverage.propagation._kernels.itm",),
+    "coverage.propagation._itm_sweep": ("coverage.propagation._kernels.itm_sweep",),
+    "coverage.propagation._p526_kernels": ("coverage.propagation._kernels.p526",),
+    "coverage.propagation._empirical_kernels": ("coverage.propagation._kernels.empirical",),
+}
+
+
+class _Redirect(types.ModuleType):
+    """A stand-in for an old module path: attribute lookups go to the modules that hold them now."""
+
+    def __init__(self, name: str, targets: tuple[str, ...]):
+        super().__init__(name, f"Deprecated alias of {', '.join(targets)}.")
+        self.__targets = [importlib.import_module(t) for t in targets]
+
+    def __getattr__(self, attr):
+        for mod in self.__targets:
+            if hasattr(mod, attr):
+                return getattr(mod, attr)
+        raise AttributeError(f"module {self.__name__!r} has no attribute {attr!r}")
+
+    def __dir__(self):
+        return sorted({n for m in self.__targets for n in dir(m)})
+
+
+class _Finder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
+    def __init__(self):
+        self._specs: dict = {}
+
+    def find_spec(self, fullname, path=None, target=None):
+        if fullname in PUBLIC or fullname in DEPRECATED:
+            return importlib.machinery.ModuleSpec(fullname, self)
+        return None
+
+    def create_module(self, spec):
+        name = spec.name
+        if name in PUBLIC:
+            module = importlib.import_module(PUBLIC[name])
+            self._specs[name] = module.__spec__  # the import system overwrites __spec__: restore it below
+            return module
+        new = DEPRECATED[name]
+        warnings.warn(f"{name} is deprecated and will be removed in the next release; import from "
+                      f"{' / '.join(new)} (or the top-level coverage API) instead", DeprecationWarning, stacklevel=3)
+        return _Redirect(name, new)
+
+    def exec_module(self, module):
+        spec = self._specs.pop(module.__spec__.name, None)
+        if spec is not None:
+            module.__spec__ = spec
+
+
+def install() -> None:
+    if not any(isinstance(f, _Finder) for f in sys.meta_path):
+        sys.meta_path.insert(0, _Finder())

@@ -1,0 +1,36 @@
+"""Sector antenna pattern of 3GPP TR 36.814 (Table A.2.1.1-2), the one the engine applies per cell.
+
+A_h(phi) = -min(12 (phi/phi_3dB)^2, A_m), A_v(theta) = -min(12 ((theta - tilt)/theta_3dB)^2, SLA_v),
+combined -min(-(A_h + A_v), A_m). The defaults (front-to-back A_m, vertical beamwidth, side-lobe level)
+are those of :mod:`coverage.io.sites`, where a site's antenna is read.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..io.sites import (
+    DEFAULT_FRONT_TO_BACK_DB,
+    DEFAULT_SIDELOBE_DB,
+    DEFAULT_VERTICAL_BEAMWIDTH_DEG,
+)
+
+__all__ = ["sector_attenuation_db"]
+
+
+def sector_attenuation_db(phi_deg, theta_deg=0.0, *, beamwidth_deg=65.0, front_to_back_db=DEFAULT_FRONT_TO_BACK_DB,
+                          downtilt_deg=0.0, vertical_beamwidth_deg=DEFAULT_VERTICAL_BEAMWIDTH_DEG,
+                          sidelobe_db=DEFAULT_SIDELOBE_DB) -> np.ndarray:
+    """Sector antenna attenuation (dB, <= 0) of 3GPP TR 36.814 Table A.2.1.1-2.
+
+    ``phi_deg``: horizontal angle from boresight; ``theta_deg``: depression angle below the horizon
+    (positive down), compared with ``downtilt_deg``. Vectorised over ``phi_deg`` and ``theta_deg``.
+    """
+    from ._kernels.antenna import sector_attenuation_db as _k
+
+    phi, theta = np.broadcast_arrays(np.asarray(phi_deg, float), np.asarray(theta_deg, float))
+    out = np.empty(phi.shape)
+    for idx in np.ndindex(phi.shape):
+        out[idx] = _k(phi[idx], theta[idx], float(beamwidth_deg), float(front_to_back_db), float(downtilt_deg),
+                      float(vertical_beamwidth_deg), float(sidelobe_db))
+    return out
