@@ -24,11 +24,11 @@ def test_hata_worked_values():
     # Hata (1980) urban, medium city: f = 900 MHz, h_b = 30 m, h_m = 1.5 m.
     # a(h_m) = (1.1 log 900 - 0.7) 1.5 - (1.56 log 900 - 0.8) = 0.0159 dB
     # L(1 km) = 69.55 + 26.16 log 900 - 13.82 log 30 - 0.0159 = 126.40 dB; slope 35.22 dB/decade.
-    assert hata_loss_db(1000.0, freq_mhz=900, h_tx_m=30, h_rx_m=1.5) == pytest.approx(126.40, abs=0.01)
-    l10 = hata_loss_db(10_000.0, freq_mhz=900, h_tx_m=30, h_rx_m=1.5)
+    assert hata_loss_db(1000.0, freq_mhz=900, h_tx_m=30, h_rx_m=1.5, environment="urban") == pytest.approx(126.40, abs=0.01)
+    l10 = hata_loss_db(10_000.0, freq_mhz=900, h_tx_m=30, h_rx_m=1.5, environment="urban")
     assert l10 - 126.40 == pytest.approx(44.9 - 6.55 * math.log10(30), abs=0.01)
     # suburban and open are Hata's fixed corrections of the urban value
-    u = hata_loss_db(5000.0, freq_mhz=900, h_tx_m=40, h_rx_m=1.5)
+    u = hata_loss_db(5000.0, freq_mhz=900, h_tx_m=40, h_rx_m=1.5, environment="urban")
     s = hata_loss_db(5000.0, freq_mhz=900, h_tx_m=40, h_rx_m=1.5, environment="suburban")
     o = hata_loss_db(5000.0, freq_mhz=900, h_tx_m=40, h_rx_m=1.5, environment="open")
     assert u - s == pytest.approx(2 * math.log10(900 / 28) ** 2 + 5.4)
@@ -40,7 +40,7 @@ def test_cost231_worked_value():
     # COST 231: f = 1800 MHz, h_b = 30 m, h_m = 1.5 m, 1 km, medium city (C_m = 0):
     # a = (1.1 log 1800 - 0.7) 1.5 - (1.56 log 1800 - 0.8) = 0.0437
     # L = 46.3 + 33.9 log 1800 - 13.82 log 30 - a = 136.19 dB
-    assert cost231_loss_db(1000.0, freq_mhz=1800, h_tx_m=30, h_rx_m=1.5) == pytest.approx(136.19, abs=0.01)
+    assert cost231_loss_db(1000.0, freq_mhz=1800, h_tx_m=30, h_rx_m=1.5, environment="urban") == pytest.approx(136.19, abs=0.01)
     assert cost231_loss_db(1000.0, freq_mhz=1800, h_tx_m=30, h_rx_m=1.5, environment="urban_large") == \
         pytest.approx(136.19 + 3.0 + 0.0437 - (3.2 * math.log10(11.75 * 1.5) ** 2 - 4.97), abs=0.01)
 

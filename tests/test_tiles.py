@@ -256,8 +256,8 @@ def test_bad_arguments(case, tmp_path):
     with pytest.raises(InputError):
         predict_tiled(np.zeros((3, 3)), sites, model="p526", radius_m=RADIUS, workers=0)
     far = sites.copy()
-    far.loc[0, "lon"] += 1.0
-    with pytest.raises(TerrainExtentError):
+    far.loc[:, "lon"] += 1.0
+    with pytest.raises(TerrainExtentError, match="outside the terrain"):
         predict_tiled(t, far, model="p526", radius_m=RADIUS, tile_size=64, workers=0)
     # a void in a terrain file is refused, not silently filled differently per tile
     dem = tmp_path / "void.tif"

@@ -7,14 +7,16 @@ import time
 import warnings
 from typing import Any, Mapping
 
+from ..errors import InputError
 from ..io.terrain import Terrain
 from .prepare import (
     _accumulate,
     _check_validity,
+    _mask_voids,
+    _place_sites,
     _prepare,
-    _require_inside,
-    _site_positions,
     _smooth_earth_grid,
+    _terrain_meta,
 )
 from .result import CoverageResult
 from .sweep import Grid
@@ -36,16 +38,21 @@ def predict(terrain: Terrain | None, sites, model: str = "p526", radius_m: float
     terrain : Terrain or None
         Elevation grid; the result is on its grid (cropped to ``bounds`` if given). ``None`` runs on a
         smooth earth (no terrain) on a grid built from ``bounds`` and ``resolution_m``: only distance
-        models (``fspl``, ``hata``, ``cost231``) can run so, and the metadata says so.
+        models (``fspl``, ``hata``, ``cost231``) can run so, and the metadata says so. Voids of a
+        terrain opened with ``fill_voids=False`` are NaN in the result.
     sites : path, DataFrame or GeoDataFrame
-        Towers (see :func:`coverage.read_sites`).
+        Towers (see :func:`coverage.read_sites`). A site off the grid is kept when its radius reaches
+        the grid (with terrain its profiles run over the DEM's edge height beyond the DEM) and dropped
+        otherwise; a warning counts both, ``metadata['sites_off_grid']`` records them.
     model : str
-        ``"fspl"``, ``"hata"``, ``"cost231"``, ``"p526"`` (terrain diffraction) or ``"itm"``.
+        ``"fspl"``, ``"hata"``, ``"cost231"``, ``"p526"`` (terrain diffraction), ``"itm"``, or
+        ``"auto"``: P.526 with terrain; without, Hata or COST-231 for each site by its frequency.
     radius_m : float
         Prediction radius around each site (m).
     rx_height_m : float
         Receiver antenna height above ground (m).
     bounds : (lon_min, lat_min, lon_max, lat_max), optional
+        In degrees; an inverted or empty box or a latitude outside +-90 is refused.
     resolution_m : float, optional
         Cell size without terrain (default 100 m).
     crs : optional
@@ -54,7 +61,9 @@ def predict(terrain: Terrain | None, sites, model: str = "p526", radius_m: float
         Keep only the sites of this technology. Without it, sites of mixed technologies are combined
         on total received power (metric ``rx_power_dbm``).
     model_params : mapping, optional
-        Model parameters (e.g. ``{"environment": "suburban"}`` for Hata, ``{"k_factor": 1.33}``).
+        Model parameters (e.g. ``{"environment": "open"}`` for Hata, ``{"k_factor": 1.33}``). Hata and
+        COST-231 default to :data:`coverage.propagation.hata.DEFAULT_ENVIRONMENT` (said in a warning and
+        in ``metadata['assumed']``).
     server_threshold_dbm : float, optional
         Threshold for ``n_servers`` (default: the technology's usable level, :data:`USABLE_DBM`).
     extrapolate : bool
@@ -78,38 +87,32 @@ def predict(terrain: Terrain | None, sites, model: str = "p526", radius_m: float
                              extrapolate=extrapolate, progress=progress, out=out, tile_size=tile_size,
                              client=client)
     t_start = time.perf_counter()
-    m, params, sites, tech, metric, threshold = _prepare(model, model_params, radius_m, rx_height_m, sites,
-                                                         technology, server_threshold_dbm)
-
-    # ---------------------------------------------------------------- grid
-    if terrain is None:
-        grid, terrain_meta = _smooth_earth_grid(m, sites, bounds, radius_m, resolution_m, crs)
-    else:
-        if resolution_m is not None:
-            warnings.warn("resolution_m is ignored with terrain: the result is on the terrain's grid", stacklevel=2)
-        t = terrain.window_lonlat(bounds) if bounds is not None else terrain
-        grid = Grid(t.elevation_m, t.transform, t.crs, t.is_geographic)
-        terrain_meta = {"has_terrain": True, "sources": [str(s) for s in t.sources], "void_cells_filled": t.void_count,
-                        "crs": t.crs.to_string()}
-        terrain = t
-
-    # ---------------------------------------------------------------- sites on the grid
-    sx, sy, row_f, col_f, inside = _site_positions(sites, grid.transform, grid.crs, grid.shape)
-    if terrain is not None:
-        _require_inside(sites, inside, terrain)
-    _check_validity(m, sites, rx_height_m, radius_m, extrapolate, min(grid.cell_size_m()))
-
-    # ---------------------------------------------------------------- sweep
-    best, second, server, count, n_cells = _accumulate(grid, sites, sx, sy, inside, m, params, tech, threshold,
-                                                       rx_height_m, radius_m, progress=progress)
+    if terrain is not None and not isinstance(terrain, Terrain):
+        raise InputError(f"terrain must be a Terrain (coverage.open_terrain) or None, got {type(terrain).__name__}")
+    prep = _prepare(model, model_params, radius_m, rx_height_m, sites, technology, server_threshold_dbm,
+                    has_terrain=terrain is not None)
+    grid, terrain_meta, terrain = _grid(prep, terrain, bounds, radius_m, resolution_m, crs)
+    sx, sy, row_f, col_f, inside = _place_sites(prep, grid, radius_m, terrain)
+    _check_validity(prep.m, prep.sites, rx_height_m, radius_m, extrapolate, min(grid.cell_size_m()))
+    best, second, server, count, n_cells = _accumulate(grid, prep.sites, sx, sy, inside, prep.m, prep.params,
+                                                       prep.tech, prep.threshold, rx_height_m, radius_m,
+                                                       progress=progress)
+    if terrain is not None and terrain.keep_voids:
+        _mask_voids(terrain.void_mask, best, second, server, count)
     elapsed = time.perf_counter() - t_start
-    log.info("predicted %d sites, %d cell evaluations in %.2f s", len(sites), n_cells, elapsed)
-    meta = {
-        "model": m.name, "model_reference": m.reference, "model_params": {k: v for k, v in params.items()},
-        "radius_m": float(radius_m), "rx_height_m": float(rx_height_m), "technology": tech, "metric": metric,
-        "server_threshold_dbm": threshold, "terrain": terrain_meta, "n_sites": int(len(sites)),
-        "cell_evaluations": n_cells, "seconds": round(elapsed, 3),
-    }
-    return CoverageResult(best, server, second, count, grid.transform, grid.crs, sites, metric, tech, m.name, meta)
+    log.info("predicted %d sites, %d cell evaluations in %.2f s", len(prep.sites), n_cells, elapsed)
+    meta = prep.meta(radius_m, rx_height_m, terrain_meta)
+    meta.update({"cell_evaluations": n_cells, "seconds": round(elapsed, 3)})
+    return CoverageResult(best, server, second, count, grid.transform, grid.crs, prep.sites, prep.metric, prep.tech,
+                          prep.m.name, meta)
 
 
+def _grid(prep, terrain, bounds, radius_m, resolution_m, crs):
+    """(grid, terrain metadata, terrain cropped to bounds or None) of an in-memory run."""
+    if terrain is None:
+        grid, meta = _smooth_earth_grid(prep.m, prep.sites, bounds, radius_m, resolution_m, crs)
+        return grid, meta, None
+    if resolution_m is not None:
+        warnings.warn("resolution_m is ignored with terrain: the result is on the terrain's grid", stacklevel=3)
+    t = terrain.window_lonlat(bounds) if bounds is not None else terrain
+    return Grid(t.elevation_m, t.transform, t.crs, t.is_geographic), _terrain_meta(t), t

@@ -57,6 +57,7 @@ import os
 import shutil
 import threading
 import time
+import warnings
 from dataclasses import dataclass
 from typing import Any, Mapping
 
@@ -64,8 +65,16 @@ import numpy as np
 import pandas as pd
 from pyproj import CRS
 
-from ..errors import InputError, TerrainExtentError, TerrainReadError
+from ..errors import CoverageWarning, InputError, TerrainExtentError, TerrainReadError
 from ..io.terrain import WGS84_A, Terrain, _bounds_in_crs
+from .prepare import (
+    _check_validity,
+    _mask_voids,
+    _place_sites,
+    _prepare,
+    _smooth_earth_grid,
+    _terrain_meta,
+)
 from .result import LAYERS, CoverageResult
 from .sweep import Grid
 
@@ -542,14 +551,23 @@ def _cpu_count() -> int:
         return os.cpu_count() or 1
 
 
+def _edges(n: int, tile_size: int) -> np.ndarray:
+    """Tile edges along one axis: ``ceil(n / tile_size)`` tiles of nearly equal size (never a sliver)."""
+    k = max(-(-n // tile_size), 1)
+    return np.array([(i * n) // k for i in range(k + 1)], dtype=np.int64)
+
+
 def _plan_tiles(shape, tile_size):
-    rows, cols = shape
-    return [(r, c, min(tile_size, rows - r), min(tile_size, cols - c))
-            for r in range(0, rows, tile_size) for c in range(0, cols, tile_size)]
+    er, ec = _edges(shape[0], tile_size), _edges(shape[1], tile_size)
+    return [(int(er[i]), int(ec[j]), int(er[i + 1] - er[i]), int(ec[j + 1] - ec[j]))
+            for i in range(er.size - 1) for j in range(ec.size - 1)]
 
 
 def plan_tiles(grid: Grid, row_f, col_f, radius_m: float, tile_size: int):
     """Tiles of ``grid`` and, for each, the sites (ascending index) whose radius can reach it.
+
+    Tiles are at most ``tile_size`` cells on a side and split each axis evenly (a 1025-row grid at
+    1024 gives 513 + 512 rows, never 1024 + a 1-row sliver that costs as much as a whole tile).
 
     Parameters
     ----------
@@ -566,24 +584,43 @@ def plan_tiles(grid: Grid, row_f, col_f, radius_m: float, tile_size: int):
         Terrain margin around a tile that holds every radial of every selected site.
     """
     shape = grid.shape
+    er, ec = _edges(shape[0], tile_size), _edges(shape[1], tile_size)
     tiles = _plan_tiles(shape, tile_size)
     rad_r, rad_c = _radius_cells(grid, radius_m)
-    nt_r, nt_c = -(-shape[0] // tile_size), -(-shape[1] // tile_size)
     row_f, col_f = np.asarray(row_f, float), np.asarray(col_f, float)
-    ti0 = np.floor((row_f - rad_r) / tile_size)
-    ti1 = np.floor((row_f + rad_r) / tile_size)
-    tj0 = np.floor((col_f - rad_c) / tile_size)
-    tj1 = np.floor((col_f + rad_c) / tile_size)
     buckets: dict[tuple[int, int], list[int]] = {}
     for s in np.flatnonzero(np.isfinite(row_f) & np.isfinite(col_f)):
-        for ti in range(max(int(ti0[s]), 0), min(int(ti1[s]), nt_r - 1) + 1):
-            for tj in range(max(int(tj0[s]), 0), min(int(tj1[s]), nt_c - 1) + 1):
-                buckets.setdefault((ti, tj), []).append(int(s))  # ascending site index
-    per_tile = {t: np.asarray(buckets.get((t[0] // tile_size, t[1] // tile_size), []), dtype=np.int64)
-                for t in tiles}
+        ti0, ti1 = _tile_range(er, row_f[s] - rad_r, row_f[s] + rad_r)
+        tj0, tj1 = _tile_range(ec, col_f[s] - rad_c, col_f[s] + rad_c)
+        for ti in range(ti0, ti1 + 1):
+            for tj in range(tj0, tj1 + 1):
+                buckets.setdefault((int(er[ti]), int(ec[tj])), []).append(int(s))  # ascending site index
+    per_tile = {t: np.asarray(buckets.get((t[0], t[1]), []), dtype=np.int64) for t in tiles}
     # a selected site is within rad of the tile; its radials reach radius + 2 steps (<= 2 cells) beyond
     # it, and bilinear sampling one more cell
     return tiles, per_tile, (2 * rad_r + 5, 2 * rad_c + 5)
+
+
+def _tile_range(edges: np.ndarray, lo: float, hi: float) -> tuple[int, int]:
+    """First and last tile index along an axis that the interval [lo, hi] (cells) touches."""
+    n = edges.size - 1
+    i0 = int(np.searchsorted(edges, np.floor(lo), side="right")) - 1
+    i1 = int(np.searchsorted(edges, np.floor(hi), side="right")) - 1
+    return max(i0, 0), min(i1, n - 1)
+
+
+#: Site recomputation (site-tile pairs per site) above which a run warns that the tiles are too small.
+REDUNDANCY_WARN = 3.0
+
+
+def _warn_redundancy(pairs: int, n_sites: int, tile_size: int, margin) -> None:
+    redundancy = pairs / max(n_sites, 1)
+    # the default tile size is a memory bound, not a choice: only a smaller, chosen one is warned about
+    if redundancy > REDUNDANCY_WARN and tile_size < DEFAULT_TILE_SIZE:
+        better = int(2 ** math.ceil(math.log2(max(2 * max(margin), tile_size))))
+        warnings.warn(f"tile_size={tile_size} makes each site be computed {redundancy:.1f} times on average (every "
+                      f"tile its radius reaches recomputes its radials); a tile_size of about {better} cells "
+                      f"(several radii) would cost less", CoverageWarning, stacklevel=4)
 
 
 def predict_tiled(terrain, sites, model: str = "p526", radius_m: float = 30_000.0, rx_height_m: float = 1.5, *,
@@ -628,90 +665,99 @@ def predict_tiled(terrain, sites, model: str = "p526", radius_m: float = 30_000.
     TerrainExtentError
         A site outside the terrain; voids in a terrain file.
     """
-    from ..progress import is_interactive as _interactive
-    from .prepare import (
-        _check_validity,
-        _prepare,
-        _require_inside,
-        _site_positions,
-        _smooth_earth_grid,
-    )
-
     t_start = time.perf_counter()
+    tile_size, out = _check_tiled_args(tile_size, out, workers)
+    prep = _prepare(model, model_params, radius_m, rx_height_m, sites, technology, server_threshold_dbm,
+                    has_terrain=terrain is not None)
+    src = _open_source(prep, terrain, bounds, radius_m, resolution_m, crs)
+    # a shape-only stand-in for the full grid: geometry helpers need its shape and transform
+    full = Grid(np.broadcast_to(np.float32(0.0), src.shape), src.transform, src.crs, bool(src.crs.is_geographic))
+    sx, sy, row_f, col_f, inside = _place_sites(prep, full, radius_m, terrain)
+    _check_validity(prep.m, prep.sites, rx_height_m, radius_m, extrapolate, min(full.cell_size_m()))
+    tiles, per_tile, margin = plan_tiles(full, row_f, col_f, radius_m, tile_size)
+    pairs = int(sum(len(v) for v in per_tile.values()))
+    _warn_redundancy(pairs, len(prep.sites), tile_size, margin)
+    base_meta = prep.meta(radius_m, rx_height_m, src.terrain_meta)
+    parts = _open_parts(out, base_meta, src, tile_size, prep) if out is not None else None
+    client, own_client, engine, n_workers = _engine(client, workers)
+    spec_of = _spec_factory(prep, src, per_tile, margin, (sx, sy, inside), rx_height_m, radius_m, engine)
+    try:
+        run = _TiledRun(tiles, per_tile, parts, resume, out, src, tile_size, progress, prep.m.name)
+        with run:
+            run.schedule(client, engine, n_workers, spec_of)
+        meta = dict(base_meta)
+        meta.update(run.metadata(t_start, src.shape, tile_size, pairs, len(prep.sites), margin, engine, n_workers))
+        if out is None:
+            w = run.writer
+            return CoverageResult(w.best, w.server, w.second, w.count, src.transform, src.crs, prep.sites,
+                                  prep.metric, prep.tech, prep.m.name, meta)
+        return run.publish(out, meta, prep, cog)
+    finally:
+        if own_client:
+            client.close()
+
+
+def _check_tiled_args(tile_size, out, workers):
+    """Validated (tile_size, out)."""
     tile_size = DEFAULT_TILE_SIZE if tile_size is None else tile_size
     if not isinstance(tile_size, (int, np.integer)) or isinstance(tile_size, bool) or tile_size < 1:
         raise InputError(f"tile_size must be a positive number of cells, got {tile_size!r}")
-    tile_size = int(tile_size)
     if out is not None:
         out = os.fspath(out)
         if out.lower().endswith(".zarr"):
             raise InputError("Zarr output is not supported yet; write a GeoTIFF (.tif)")
         if not out.lower().endswith((".tif", ".tiff")):
             raise InputError(f"out must be a GeoTIFF path ending in .tif, got {out!r}")
-    if workers is not None and (not isinstance(workers, (int, np.integer)) or workers < 0):
+    if workers is not None and (not isinstance(workers, (int, np.integer)) or isinstance(workers, bool)
+                                or workers < 0):
         raise InputError(f"workers must be a non-negative integer, got {workers!r}")
+    return int(tile_size), out
 
-    # ------------------------------------------------------------ the checks of predict()
-    m, params, sites, tech, metric, threshold = _prepare(model, model_params, radius_m, rx_height_m, sites,
-                                                         technology, server_threshold_dbm)
 
-    # ------------------------------------------------------------ the full output grid (no full array)
-    source: Any = None
-    terrain_obj = None
+@dataclass
+class _Source:
+    """The full output grid of a tiled run and where its terrain comes from (never a full array)."""
+
+    data: Any  # ndarray (a Terrain's elevations), a _RasterSource, or None (smooth earth)
+    transform: Any
+    crs: Any
+    shape: tuple
+    terrain_meta: dict
+    hash_terrain: dict
+    voids: Any = None  # void mask of a terrain whose voids are kept (NaN in the result)
+
+
+def _open_source(prep, terrain, bounds, radius_m, resolution_m, crs) -> _Source:
     if terrain is None:
-        g, terrain_meta = _smooth_earth_grid(m, sites, bounds, radius_m, resolution_m, crs)  # zeros: lazy pages
-        transform, gcrs, shape = g.transform, g.crs, g.shape
-        hash_terrain = {"none": True}
-    elif isinstance(terrain, Terrain):
-        terrain_obj = terrain.window_lonlat(bounds) if bounds is not None else terrain
-        source = terrain_obj.elevation_m
-        transform, gcrs, shape = terrain_obj.transform, terrain_obj.crs, terrain_obj.shape
-        terrain_meta = {"has_terrain": True, "sources": [str(s) for s in terrain_obj.sources],
-                        "void_cells_filled": terrain_obj.void_count, "crs": gcrs.to_string()}
-        hash_terrain = {"array": True}
-    elif isinstance(terrain, (str, os.PathLike)):
-        source, transform, gcrs, shape, hash_terrain = _open_raster_terrain(terrain, bounds)
-        terrain_meta = {"has_terrain": True, "sources": [os.fspath(terrain)], "void_cells_filled": 0,
-                        "crs": gcrs.to_string()}
-    else:
-        raise InputError(f"terrain must be a Terrain, a raster path or None, got {type(terrain).__name__}")
-    if shape[0] < 1 or shape[1] < 1:
-        raise TerrainExtentError(f"bounds {bounds} do not overlap the terrain")
-    if resolution_m is not None and terrain is not None:
-        import warnings
+        g, meta = _smooth_earth_grid(prep.m, prep.sites, bounds, radius_m, resolution_m, crs)  # zeros: lazy pages
+        return _Source(None, g.transform, g.crs, g.shape, meta, {"none": True})
+    if resolution_m is not None:
+        warnings.warn("resolution_m is ignored with terrain: the result is on the terrain's grid", stacklevel=4)
+    if isinstance(terrain, Terrain):
+        t = terrain.window_lonlat(bounds) if bounds is not None else terrain
+        return _Source(t.elevation_m, t.transform, t.crs, t.shape, _terrain_meta(t), {"array": True},
+                       t.void_mask if t.keep_voids else None)
+    if isinstance(terrain, (str, os.PathLike)):
+        data, transform, gcrs, shape, ident = _open_raster_terrain(terrain, bounds)
+        meta = {"has_terrain": True, "sources": [os.fspath(terrain)], "void_cells_filled": 0,
+                "voids_kept_as_nan": False, "crs": gcrs.to_string()}
+        return _Source(data, transform, gcrs, shape, meta, ident)
+    raise InputError(f"terrain must be a Terrain, a raster path or None, got {type(terrain).__name__}")
 
-        warnings.warn("resolution_m is ignored with terrain: the result is on the terrain's grid", stacklevel=3)
-    geographic = bool(gcrs.is_geographic)
-    # a shape-only stand-in for the full grid: geometry helpers need its shape and transform
-    full = Grid(np.broadcast_to(np.float32(0.0), shape), transform, gcrs, geographic)
 
-    # ------------------------------------------------------------ sites on the grid
-    sx, sy, row_f, col_f, inside = _site_positions(sites, transform, gcrs, shape)
-    if terrain is not None:
-        _require_inside(sites, inside, terrain_obj)
-    _check_validity(m, sites, rx_height_m, radius_m, extrapolate, min(full.cell_size_m()))
+def _open_parts(out, base_meta, src, tile_size, prep) -> "_Parts":
+    """The resume folder of ``out``, keyed by a hash of every input."""
+    from .. import __version__
 
-    # ------------------------------------------------------------ tiles and the sites that reach each
-    tiles, per_tile, (marg_r, marg_c) = plan_tiles(full, row_f, col_f, radius_m, tile_size)
-    pairs = int(sum(len(v) for v in per_tile.values()))
+    key = _hash_inputs({"v": _FORMAT_VERSION, "pkg": __version__, "meta": base_meta, "terrain": src.hash_terrain,
+                        "grid": [list(src.shape), list(src.transform)[:6], src.crs.to_wkt()],
+                        "tile_size": tile_size, "model_object": repr(prep.m)},
+                       src.data if isinstance(src.data, np.ndarray) else None, prep.sites)
+    return _Parts(out, key)
 
-    base_meta = {
-        "model": m.name, "model_reference": m.reference, "model_params": {k: v for k, v in params.items()},
-        "radius_m": float(radius_m), "rx_height_m": float(rx_height_m), "technology": tech, "metric": metric,
-        "server_threshold_dbm": threshold, "terrain": terrain_meta, "n_sites": int(len(sites)),
-    }
-    key = None
-    parts = None
-    if out is not None:
-        from .. import __version__
 
-        key = _hash_inputs({"v": _FORMAT_VERSION, "pkg": __version__, "meta": base_meta, "terrain": hash_terrain,
-                            "grid": [list(shape), list(transform)[:6], gcrs.to_wkt()], "tile_size": tile_size,
-                            "model_object": repr(m)},
-                           source if isinstance(source, np.ndarray) else None, sites)
-        parts = _Parts(out, key)
-
-    # ------------------------------------------------------------ engine
+def _engine(client, workers):
+    """(client, own_client, engine kind, workers)."""
     own_client = False
     if client is not None and isinstance(client, str):
         from distributed import Client
@@ -719,134 +765,176 @@ def predict_tiled(terrain, sites, model: str = "p526", radius_m: float = 30_000.
         client = Client(client)
         own_client = True
     if client is not None:
-        engine = "dask"
-        n_workers = max(1, sum(client.nthreads().values()))
-    else:
-        n_workers = _cpu_count() if workers is None else int(workers)
-        engine = "processes" if n_workers > 0 else "in-process"
+        return client, own_client, "dask", max(1, sum(client.nthreads().values()))
+    n_workers = _cpu_count() if workers is None else int(workers)
+    return None, False, ("processes" if n_workers > 0 else "in-process"), n_workers
 
-    site_cols = [c for c in sites.columns if c != "geometry"]
-    site_table = pd.DataFrame(sites[site_cols])
+
+def _spec_factory(prep, src, per_tile, margin, positions, rx_height_m, radius_m, engine):
+    """A function tile -> _TileSpec (the tile's terrain window, its sites and everything else)."""
+    marg_r, marg_c = margin
+    sx, sy, inside = positions
+    shape = src.shape
+    site_table = pd.DataFrame(prep.sites[[c for c in prep.sites.columns if c != "geometry"]])
 
     def spec_of(t) -> _TileSpec:
         r0, c0, h, w = t
         wr0, wc0 = max(r0 - marg_r, 0), max(c0 - marg_c, 0)
         wr1, wc1 = min(r0 + h + marg_r, shape[0]), min(c0 + w + marg_c, shape[1])
         idx = per_tile[t]
-        if isinstance(source, np.ndarray):
-            elev = np.ascontiguousarray(source[wr0:wr1, wc0:wc1], dtype=np.float32)
-        else:
-            elev = source
-        return _TileSpec(t, (wr0, wc0, wr1 - wr0, wc1 - wc0), elev, transform, gcrs, geographic,
-                         site_table.iloc[idx].reset_index(drop=True), idx, sx[idx], sy[idx], inside[idx], m,
-                         dict(params), tech, threshold, float(rx_height_m), float(radius_m),
-                         None if engine == "in-process" else 1)
+        elev = (np.ascontiguousarray(src.data[wr0:wr1, wc0:wc1], dtype=np.float32)
+                if isinstance(src.data, np.ndarray) else src.data)
+        return _TileSpec(t, (wr0, wc0, wr1 - wr0, wc1 - wc0), elev, src.transform, src.crs,
+                         bool(src.crs.is_geographic), site_table.iloc[idx].reset_index(drop=True), idx, sx[idx],
+                         sy[idx], inside[idx], prep.m, dict(prep.params), prep.tech, prep.threshold,
+                         float(rx_height_m), float(radius_m), None if engine == "in-process" else 1)
 
-    # ------------------------------------------------------------ run
-    writer: Any = None
-    tmp_tif = os.path.join(parts.dir, "assembling.tif") if parts is not None else None
-    stats = {"computed": 0, "resumed": 0, "empty": 0, "cell_evaluations": 0, "task_seconds": 0.0,
-             "worker_peak_rss_mb": float("nan")}
-    bar = None
-    if progress or (progress is None and _interactive() and len(tiles) > 4):
-        with contextlib.suppress(ImportError):
-            from tqdm.auto import tqdm
+    return spec_of
 
-            bar = tqdm(total=len(tiles), desc=f"{m.name} tiles", unit="tile")
 
-    def finish(res, fresh):
-        writer.write(res)
-        if fresh and parts is not None:
-            parts.save(res)
-        stats["cell_evaluations"] += int(res["cell_evaluations"])
-        stats["task_seconds"] += float(res["seconds"])
-        if "peak_rss_mb" in res and not res["peak_rss_mb"] <= stats["worker_peak_rss_mb"]:
-            stats["worker_peak_rss_mb"] = float(res["peak_rss_mb"])
-        if bar is not None:
-            bar.update(1)
+class _TiledRun:
+    """Resume, schedule, write: the tiles of one run into a writer (GeoTIFF or memory)."""
 
-    todo = []
-    gdal_env = contextlib.ExitStack()
-    try:
+    def __init__(self, tiles, per_tile, parts, resume, out, src, tile_size, progress, name):
+        from ..progress import is_interactive
+
+        self.tiles, self.per_tile, self.parts, self.resume, self.out = tiles, per_tile, parts, resume, out
+        self.src, self.tile_size = src, tile_size
+        self.tmp_tif = os.path.join(parts.dir, "assembling.tif") if parts is not None else None
+        self.stats = {"computed": 0, "resumed": 0, "empty": 0, "cell_evaluations": 0, "task_seconds": 0.0,
+                      "worker_peak_rss_mb": float("nan")}
+        self.bar = None
+        if progress or (progress is None and is_interactive() and len(tiles) > 4):
+            with contextlib.suppress(ImportError):
+                from tqdm.auto import tqdm
+
+                self.bar = tqdm(total=len(tiles), desc=f"{name} tiles", unit="tile")
+        self.writer: Any = None
+        self._stack = contextlib.ExitStack()
+        self.sampler = _MemorySampler()
+
+    def __enter__(self):
         import rasterio
 
-        gdal_env.enter_context(rasterio.Env(GDAL_CACHEMAX=_GDAL_CACHE_BYTES))
-        if out is not None:
-            writer = _GeoTiffWriter(tmp_tif, shape, transform, gcrs, tile_size)
+        self._stack.enter_context(rasterio.Env(GDAL_CACHEMAX=_GDAL_CACHE_BYTES))
+        if self.out is not None:
+            self.writer = _GeoTiffWriter(self.tmp_tif, self.src.shape, self.src.transform, self.src.crs,
+                                         self.tile_size)
         else:
-            writer = _MemoryWriter(shape)
-        with _MemorySampler() as sampler:
-            for t in tiles:
-                done = parts.load(t) if (parts is not None and resume) else None
-                if done is not None:
-                    stats["resumed"] += 1
-                    finish(done, fresh=False)
-                elif len(per_tile[t]) == 0:
-                    stats["empty"] += 1
-                    finish(_empty_tile(t), fresh=False)  # nothing to save: free to redo
-                else:
-                    todo.append(t)
-            if todo:
-                if engine == "dask":
-                    _run_dask(client, todo, spec_of, finish, stats, n_workers)
-                elif engine == "processes" and len(todo) > 1:
-                    _run_processes(todo, spec_of, finish, stats, min(n_workers, len(todo)))
-                else:
-                    for t in todo:
-                        finish(_run_tile(spec_of(t)), fresh=True)
-                        stats["computed"] += 1
+            self.writer = _MemoryWriter(self.src.shape)
+        self._stack.enter_context(self.sampler)
+        return self
+
+    def __exit__(self, exc_type, exc, tb):
+        if self.bar is not None:
+            self.bar.close()
+        if exc_type is not None and self.out is not None:
+            # interrupted: the half-assembled GeoTIFF is useless, the tile parts are kept for resume
+            with contextlib.suppress(Exception):
+                self.writer.ds.close()
+            with contextlib.suppress(OSError):
+                os.unlink(self.tmp_tif)
+            self.writer = None
+            n_saved = len([f for f in os.listdir(self.parts.dir) if f.endswith(".npz")]) \
+                if os.path.isdir(self.parts.dir) else 0
+            note = (f"coverage: interrupted; {n_saved} finished tile(s) of {len(self.tiles)} are kept in "
+                    f"{self.parts.dir}: the same call again resumes from them")
+            log.warning(note)
+            if exc is not None and hasattr(exc, "add_note"):
+                exc.add_note(note)
+        self._stack.close()
+        return False
+
+    def finish(self, res, fresh):
+        """Write one finished tile (and save it for resume when it was computed now)."""
+        if self.src.voids is not None:
+            r0, c0, h, w = res["tile"]
+            _mask_voids(self.src.voids[r0:r0 + h, c0:c0 + w], res["best_dbm"], res["second_dbm"],
+                        res["best_server"], res["n_servers"])
+        self.writer.write(res)
+        if fresh and self.parts is not None:
+            self.parts.save(res)
+        st = self.stats
+        st["cell_evaluations"] += int(res["cell_evaluations"])
+        st["task_seconds"] += float(res["seconds"])
+        if "peak_rss_mb" in res and not res["peak_rss_mb"] <= st["worker_peak_rss_mb"]:
+            st["worker_peak_rss_mb"] = float(res["peak_rss_mb"])
+        if self.bar is not None:
+            self.bar.update(1)
+
+    def schedule(self, client, engine, n_workers, spec_of) -> None:
+        """Resume the finished tiles, write the empty ones, run the rest on the engine."""
+        todo = []
+        for t in self.tiles:
+            done = self.parts.load(t) if (self.parts is not None and self.resume) else None
+            if done is not None:
+                self.stats["resumed"] += 1
+                self.finish(done, fresh=False)
+            elif len(self.per_tile[t]) == 0:
+                self.stats["empty"] += 1
+                self.finish(_empty_tile(t), fresh=False)  # nothing to save: free to redo
+            else:
+                todo.append(t)
+        if self.stats["resumed"]:
+            log.info("resuming %d of %d tiles from %s", self.stats["resumed"], len(self.tiles), self.parts.dir)
+        if not todo:
+            return
+        if engine == "dask":
+            _run_dask(client, todo, spec_of, self.finish, self.stats, n_workers)
+        elif engine == "processes" and len(todo) > 1:
+            _run_processes(todo, spec_of, self.finish, self.stats, min(n_workers, len(todo)))
+        else:
+            for t in todo:
+                self.finish(_run_tile(spec_of(t)), fresh=True)
+                self.stats["computed"] += 1
+
+    def metadata(self, t_start, shape, tile_size, pairs, n_sites, margin, engine, n_workers) -> dict:
+        st = self.stats
         elapsed = time.perf_counter() - t_start
         cells = shape[0] * shape[1]
-        meta = dict(base_meta)
-        meta.update({
-            "cell_evaluations": stats["cell_evaluations"], "seconds": round(elapsed, 3),
-            "tiles": {"tile_size": tile_size, "n_tiles": len(tiles), "computed": stats["computed"],
-                      "resumed": stats["resumed"], "empty": stats["empty"], "site_tile_pairs": pairs,
-                      "redundancy": round(pairs / max(len(sites), 1), 3), "margin_cells": [marg_r, marg_c]},
+        meta = {
+            "cell_evaluations": st["cell_evaluations"], "seconds": round(elapsed, 3),
+            "tiles": {"tile_size": tile_size, "n_tiles": len(self.tiles), "computed": st["computed"],
+                      "resumed": st["resumed"], "empty": st["empty"], "site_tile_pairs": pairs,
+                      "redundancy": round(pairs / max(n_sites, 1), 3), "margin_cells": list(margin)},
             "engine": {"kind": engine, "workers": n_workers if engine != "in-process" else 1,
                        "numba_threads_per_task": None if engine == "in-process" else 1,
-                       "task_seconds": round(stats["task_seconds"], 3)},
+                       "task_seconds": round(st["task_seconds"], 3)},
             "memory": {"driver_peak_rss_mb": round(_peak_rss_mb(), 1),
-                       "worker_peak_rss_mb": round(stats["worker_peak_rss_mb"], 1),
-                       "total_peak_rss_mb": round(sampler.peak_total_mb, 1)},
+                       "worker_peak_rss_mb": round(st["worker_peak_rss_mb"], 1),
+                       "total_peak_rss_mb": round(self.sampler.peak_total_mb, 1)},
             "cells": cells, "cells_per_second": round(cells / elapsed, 1) if elapsed > 0 else None,
-        })
+        }
         if engine == "dask":
             meta["memory"]["note"] = "total_peak_rss_mb counts only local child processes of the driver"
-        if out is None:
-            return CoverageResult(writer.best, writer.server, writer.second, writer.count, transform, gcrs, sites,
-                                  metric, tech, m.name, meta)
+        return meta
+
+    def publish(self, out, meta, prep, cog) -> "LazyCoverageResult":
+        """Close the assembled GeoTIFF and rename it to ``out`` (whole or not at all); drop the parts."""
         meta["out"] = os.path.abspath(out)
-        tags = {"COVERAGE_MODEL": m.name, "COVERAGE_METRIC": metric, "COVERAGE_TECHNOLOGY": tech,
-                "COVERAGE_METADATA": meta, "COVERAGE_SITE_IDS": list(map(str, sites["site_id"]))}
-        writer.close(tags)
-        writer = None
-        final = tmp_tif
+        tags = {"COVERAGE_MODEL": prep.m.name, "COVERAGE_METRIC": prep.metric, "COVERAGE_TECHNOLOGY": prep.tech,
+                "COVERAGE_METADATA": meta, "COVERAGE_SITE_IDS": list(map(str, prep.sites["site_id"]))}
+        self.writer.close(tags)
+        self.writer = None
+        final = self.tmp_tif
         if cog:
             import rasterio.shutil
 
-            final = os.path.join(parts.dir, "assembling-cog.tif")
-            rasterio.shutil.copy(tmp_tif, final, driver="COG", compress="deflate", blocksize=256,
-                                 BIGTIFF="IF_SAFER")
+            final = os.path.join(self.parts.dir, "assembling-cog.tif")
+            with rasterio.Env(GDAL_CACHEMAX=_GDAL_CACHE_BYTES):
+                rasterio.shutil.copy(self.tmp_tif, final, driver="COG", compress="deflate", blocksize=256,
+                                     BIGTIFF="IF_SAFER")
         os.replace(final, out)  # out appears whole or not at all
-        parts.remove()
-        return LazyCoverageResult(out, sites, meta)
-    finally:
-        if bar is not None:
-            bar.close()
-        if writer is not None and out is not None:
-            # interrupted: the half-assembled GeoTIFF is useless, the tile parts are kept for resume
-            with contextlib.suppress(Exception):
-                writer.ds.close()
-            with contextlib.suppress(OSError):
-                os.unlink(tmp_tif)
-        gdal_env.close()
-        if own_client:
-            client.close()
+        self.parts.remove()
+        return LazyCoverageResult(out, prep.sites, meta)
 
 
 def _run_processes(todo, spec_of, finish, stats, n_workers, max_restarts: int = 2):
-    """Tiles on a spawn-started process pool; a crashed pool is restarted for the unfinished tiles."""
+    """Tiles on a spawn-started process pool; a crashed pool is restarted for the unfinished tiles.
+
+    An interrupt (Ctrl-C) or an error stops at once: queued tiles are cancelled and the workers
+    terminated instead of waiting for their running tiles (the finished ones are saved for resume).
+    """
     import multiprocessing as mp
     from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
     from concurrent.futures.process import BrokenProcessPool
@@ -854,26 +942,42 @@ def _run_processes(todo, spec_of, finish, stats, n_workers, max_restarts: int = 
     pending = list(todo)
     restarts = 0
     while pending:
+        ex = ProcessPoolExecutor(n_workers, mp_context=mp.get_context("spawn"))
         try:
-            with ProcessPoolExecutor(n_workers, mp_context=mp.get_context("spawn")) as ex:
-                inflight = {}
-                queue = list(pending)
-                while queue or inflight:
-                    while queue and len(inflight) < 2 * n_workers:  # bounded: the driver holds few tiles
-                        t = queue.pop(0)
-                        inflight[ex.submit(_run_tile, spec_of(t))] = t
-                    done, _ = wait(inflight, return_when=FIRST_COMPLETED)
-                    for fut in done:
-                        t = inflight.pop(fut)
-                        res = fut.result()
-                        finish(res, fresh=True)
-                        stats["computed"] += 1
-                        pending.remove(t)
+            inflight = {}
+            queue = list(pending)
+            while queue or inflight:
+                while queue and len(inflight) < 2 * n_workers:  # bounded: the driver holds few tiles
+                    t = queue.pop(0)
+                    inflight[ex.submit(_run_tile, spec_of(t))] = t
+                done, _ = wait(inflight, return_when=FIRST_COMPLETED)
+                for fut in done:
+                    t = inflight.pop(fut)
+                    finish(fut.result(), fresh=True)
+                    stats["computed"] += 1
+                    pending.remove(t)
+            ex.shutdown(wait=True)
         except BrokenProcessPool:
+            _stop_pool(ex)
             restarts += 1
             if restarts > max_restarts:
                 raise
             log.warning("a worker process died; restarting the pool for %d unfinished tiles", len(pending))
+        except BaseException:
+            _stop_pool(ex)
+            raise
+
+
+def _stop_pool(ex) -> None:
+    """Cancel queued tiles and terminate the workers now (never wait for running tiles)."""
+    procs = list(getattr(ex, "_processes", {}).values())  # private, but the only handle on the workers
+    for p in procs:
+        with contextlib.suppress(Exception):
+            p.terminate()
+    ex.shutdown(wait=False, cancel_futures=True)
+    for p in procs:
+        with contextlib.suppress(Exception):
+            p.join(timeout=5)
 
 
 def _run_dask(client, todo, spec_of, finish, stats, n_workers):

@@ -13,6 +13,8 @@ Defaults for what a file lacks (OpenCelliD has no height, power or azimuth) are 
 from __future__ import annotations
 
 import math
+import re
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Mapping
@@ -20,7 +22,8 @@ from typing import Mapping
 import numpy as np
 import pandas as pd
 
-from ..errors import FileFormatError, SiteError
+from ..errors import CoverageWarning, FileFormatError, InputError, SiteError
+from ._problems import RowProblems
 
 __all__ = [
     "read_sites",
@@ -128,20 +131,46 @@ def metric_offset_db(technology: str, bandwidth_mhz: float) -> float:
 # ---------------------------------------------------------------------------------------------
 # reading
 
+#: Column-separator candidates of a delimited text file, in order of preference on a tie.
+_DELIMITERS = (",", ";", "\t", "|")
+_DECIMAL_COMMA = re.compile(r"^\s*[+-]?\d+,\d+\s*$")
+_INTEGER = re.compile(r"^\s*[+-]?\d+\s*$")
+
 
 def _pick(columns: list[str], key: str) -> str | None:
-    low = {c.lower().strip(): c for c in columns}
+    low = {str(c).lower().strip(): c for c in columns}
     for cand in _SYNONYMS[key]:
         if cand in low:
             return low[cand]
     return None
 
 
-def _looks_like_opencellid(path: Path) -> tuple[bool, bool]:
-    """(is OpenCelliD layout, has header row)."""
-    with open(path, encoding="utf-8", errors="replace") as fh:
-        first = fh.readline().strip()
-    cells = [c.strip() for c in first.split(",")]
+def _sniff(path: Path) -> tuple[str, str]:
+    """(encoding, delimiter) of a delimited text file; refuses spreadsheets and binary files."""
+    with open(path, "rb") as fh:
+        head = fh.read(65536)
+    if head.startswith(b"PK\x03\x04") or head.startswith(b"\xd0\xcf\x11\xe0"):
+        raise FileFormatError(f"{path}: this is a spreadsheet (Excel/ODS) saved under a text name; save it as "
+                              f"CSV or give it its .xlsx name")
+    if b"\x00" in head:
+        raise FileFormatError(f"{path}: not a text file (binary content); give a CSV, GeoJSON, GeoPackage or .xlsx")
+    cut = head[:head.rfind(b"\n") + 1] or head  # never split a multi-byte character
+    try:
+        text = cut.decode("utf-8-sig")
+        encoding = "utf-8-sig"
+    except UnicodeDecodeError:
+        # a Windows spreadsheet's "CSV" export: cp1252 decodes every byte sequence that matters here
+        text = cut.decode("cp1252", errors="replace")
+        encoding = "cp1252"
+    first = next((ln for ln in text.splitlines() if ln.strip()), "")
+    counts = [first.count(d) for d in _DELIMITERS]
+    delimiter = _DELIMITERS[counts.index(max(counts))] if max(counts) > 0 else ","
+    return encoding, delimiter
+
+
+def _looks_like_opencellid(first_line: str) -> tuple[bool, bool]:
+    """(is OpenCelliD layout, has header row) from the first line of a comma-separated file."""
+    cells = [c.strip() for c in first_line.strip().split(",")]
     if [c.lower() for c in cells[:3]] == ["radio", "mcc", "net"]:
         return True, True
     if len(cells) == 14 and cells[0].upper() in {"GSM", "UMTS", "LTE", "NR", "CDMA"}:
@@ -149,51 +178,96 @@ def _looks_like_opencellid(path: Path) -> tuple[bool, bool]:
     return False, False
 
 
+def _decimal_commas(df: pd.DataFrame) -> pd.DataFrame:
+    """Columns written with decimal commas (``116,77``, a ';'-separated spreadsheet export) as '116.77'."""
+    for c in df.columns:
+        text = df[c].astype(str)
+        filled = text[text.str.strip() != ""]
+        if len(filled) and filled.map(lambda x: bool(_DECIMAL_COMMA.match(x) or _INTEGER.match(x))).all() \
+                and filled.str.contains(",").any():
+            df[c] = text.str.replace(",", ".", regex=False)
+    return df
+
+
+def _read_vector(path: Path) -> pd.DataFrame:
+    import geopandas as gpd
+
+    try:
+        gdf = gpd.read_file(path)
+    except Exception as exc:  # pyogrio raises its own errors for malformed files
+        raise FileFormatError(f"{path}: cannot read as a vector file ({exc})") from exc
+    if len(gdf) == 0:
+        raise FileFormatError(f"{path}: no features")
+    if gdf.crs is not None and not gdf.crs.equals("EPSG:4326"):
+        gdf = gdf.to_crs("EPSG:4326")
+    geom = gdf.geometry
+    bad = np.flatnonzero((geom.geom_type != "Point").to_numpy())
+    if bad.size:
+        problems = RowProblems(str(path))
+        for i in bad:
+            problems.add(int(i) + 1, "geometry", f"a {geom.iloc[i].geom_type if geom.iloc[i] is not None else 'missing'}"
+                         f" geometry; sites must be Points")
+        problems.raise_if_any(SiteError)
+    df = pd.DataFrame(gdf.drop(columns="geometry"))
+    df["lon"] = geom.x.values
+    df["lat"] = geom.y.values
+    return df
+
+
+def _read_spreadsheet(path: Path) -> pd.DataFrame:
+    if path.suffix.lower() != ".xlsx":
+        raise FileFormatError(f"{path}: {path.suffix} spreadsheets are not read; save the sheet as .xlsx or CSV")
+    try:
+        import openpyxl  # noqa: F401
+    except ImportError:
+        raise FileFormatError(f"{path}: reading .xlsx needs openpyxl (pip install 'blankspot-coverage[excel]'); "
+                              f"or save the sheet as CSV") from None
+    try:
+        return pd.read_excel(path, sheet_name=0, dtype=str, keep_default_na=False)
+    except Exception as exc:  # openpyxl / zipfile errors on a damaged workbook
+        raise FileFormatError(f"{path}: cannot read the workbook ({exc})") from exc
+
+
 def _read_table(path: Path) -> tuple[pd.DataFrame, str]:
     """Read a file into a DataFrame; returns it and the layout ('opencellid' or 'plain')."""
     if not path.exists():
         raise FileNotFoundError(f"sites file not found: {path}")
+    if path.is_dir():
+        raise FileFormatError(f"{path}: is a folder, not a sites file")
     if path.stat().st_size == 0:
         raise FileFormatError(f"{path}: the sites file is empty")
     suffix = path.suffix.lower()
     if suffix in (".geojson", ".json", ".gpkg", ".shp"):
-        import geopandas as gpd
-
+        return _read_vector(path), "plain"
+    if suffix in (".xlsx", ".xls", ".xlsm", ".ods"):
+        df, layout = _read_spreadsheet(path), "plain"
+    else:
+        encoding, delimiter = _sniff(path)
+        with open(path, encoding=encoding, errors="replace") as fh:
+            first = fh.readline()
+        is_ocid, header = _looks_like_opencellid(first) if delimiter == "," else (False, False)
         try:
-            gdf = gpd.read_file(path)
-        except Exception as exc:  # pyogrio raises its own errors for malformed files
-            raise FileFormatError(f"{path}: cannot read as a vector file ({exc})") from exc
-        if len(gdf) == 0:
-            raise FileFormatError(f"{path}: no features")
-        if gdf.crs is not None and not gdf.crs.equals("EPSG:4326"):
-            gdf = gdf.to_crs("EPSG:4326")
-        geom = gdf.geometry
-        if not all(geom.geom_type == "Point"):
-            bad = int(np.flatnonzero(geom.geom_type != "Point")[0])
-            raise SiteError(f"{path}: feature {bad} is a {geom.iloc[bad].geom_type}, sites must be Points")
-        df = pd.DataFrame(gdf.drop(columns="geometry"))
-        df["lon"] = geom.x.values
-        df["lat"] = geom.y.values
-        return df, "plain"
-    is_ocid, header = _looks_like_opencellid(path)
-    try:
-        if is_ocid:
-            df = pd.read_csv(path, header=0 if header else None, names=None if header else OPENCELLID_COLUMNS,
-                             dtype={"radio": str})
-            return df, "opencellid"
-        df = pd.read_csv(path, dtype=str, keep_default_na=False)
-    except pd.errors.EmptyDataError as exc:
-        raise FileFormatError(f"{path}: the sites file is empty") from exc
-    except pd.errors.ParserError as exc:
-        raise FileFormatError(f"{path}: malformed CSV ({exc})") from exc
+            if is_ocid:
+                df = pd.read_csv(path, header=0 if header else None, names=None if header else OPENCELLID_COLUMNS,
+                                 dtype={"radio": str}, encoding=encoding)
+                return df, "opencellid"
+            df = pd.read_csv(path, dtype=str, keep_default_na=False, sep=delimiter, encoding=encoding)
+        except pd.errors.EmptyDataError as exc:
+            raise FileFormatError(f"{path}: the sites file is empty") from exc
+        except (pd.errors.ParserError, UnicodeDecodeError) as exc:
+            raise FileFormatError(f"{path}: malformed CSV ({exc})") from exc
+        if delimiter == ";":
+            df = _decimal_commas(df)
+        layout = "plain"
     if len(df) == 0:
         raise FileFormatError(f"{path}: the sites file has a header but no rows")
-    return df, "plain"
+    return df, layout
 
 
 def read_sites(path, *, height_m: float | None = None, defaults: Mapping[str, TechnologyDefaults] | None = None,
                technology: str | None = None) -> "gpd.GeoDataFrame":  # noqa: F821
-    """Read towers from a plain CSV, GeoJSON/GeoPackage points, or OpenCelliD CSV (with or without header).
+    """Read towers from a plain CSV (',' or ';' separated, decimal commas with ';'), an .xlsx sheet,
+    GeoJSON/GeoPackage points, or an OpenCelliD CSV (with or without header).
 
     Parameters
     ----------
@@ -208,8 +282,16 @@ def read_sites(path, *, height_m: float | None = None, defaults: Mapping[str, Te
     Returns
     -------
     geopandas.GeoDataFrame
-        One row per site with the normalised columns of :data:`SITE_COLUMNS` and a Point geometry
-        (EPSG:4326). ``attrs['source']`` names the file.
+        One row per site with the normalised columns of :data:`SITE_COLUMNS`, a ``defaulted`` column
+        naming the values filled in from defaults, and a Point geometry (EPSG:4326). ``attrs``:
+        ``source`` (the file), ``layout`` ('opencellid' or 'plain'), ``defaults_applied``.
+
+    Raises
+    ------
+    SiteError
+        Every bad row of the file at once (the first 20 listed with row, column and value).
+    FileFormatError
+        Unreadable, empty or unknown files, missing lon/lat columns.
     """
     if isinstance(path, pd.DataFrame):
         return normalize_sites(path, source="<DataFrame>", height_m=height_m, defaults=defaults,
@@ -218,7 +300,9 @@ def read_sites(path, *, height_m: float | None = None, defaults: Mapping[str, Te
     df, layout = _read_table(p)
     if layout == "opencellid":
         df = _from_opencellid(df, p)
-    return normalize_sites(df, source=str(p), height_m=height_m, defaults=defaults, technology=technology)
+    out = normalize_sites(df, source=str(p), height_m=height_m, defaults=defaults, technology=technology)
+    out.attrs["layout"] = layout
+    return out
 
 
 def _from_opencellid(df: pd.DataFrame, path: Path) -> pd.DataFrame:
@@ -234,27 +318,34 @@ def _from_opencellid(df: pd.DataFrame, path: Path) -> pd.DataFrame:
     return out
 
 
-def _num(df: pd.DataFrame, col: str | None, source: str, name: str) -> np.ndarray:
-    """Numeric column; blank cells become NaN, anything else unparseable is an error naming the row."""
+def _num(df: pd.DataFrame, col: str | None, key: str, name: str, problems: RowProblems) -> np.ndarray:
+    """Numeric column; blank cells become NaN, anything else unparseable is recorded as a problem."""
     if col is None:
         return np.full(len(df), np.nan)
     raw = df[col]
+    if pd.api.types.is_bool_dtype(raw):
+        for i in range(len(raw)):
+            problems.add(i + 1, key, f"{raw.iloc[i]!r} in column {col!r} ({name}) is not a number")
+        return np.full(len(df), np.nan)
     if pd.api.types.is_numeric_dtype(raw):
         return raw.to_numpy(dtype=float)
     text = raw.astype("string").str.strip()
     blank = text.isna() | text.isin(["", "nan", "NaN", "None", "NA"])
     vals = pd.to_numeric(text.where(~blank, None), errors="coerce")
-    bad = vals.isna() & ~blank
-    if bad.any():
-        i = int(np.flatnonzero(bad.to_numpy())[0])
-        raise SiteError(f"{source}: row {i + 1}, column {col!r} ({name}): {raw.iloc[i]!r} is not a number")
+    bad = (vals.isna() & ~blank).to_numpy()
+    for i in np.flatnonzero(bad):
+        problems.add(int(i) + 1, key, f"{raw.iloc[i]!r} in column {col!r} ({name}) is not a number")
     return vals.to_numpy(dtype=float)
 
 
 def normalize_sites(df: pd.DataFrame, *, source: str = "<DataFrame>", height_m: float | None = None,
                     defaults: Mapping[str, TechnologyDefaults] | None = None,
                     technology: str | None = None):
-    """Normalise a table of sites to :data:`SITE_COLUMNS`, applying defaults and validating each row."""
+    """Normalise a table of sites to :data:`SITE_COLUMNS`, applying defaults and validating each row.
+
+    Every value taken from a default is named per site in the ``defaulted`` column, counted in
+    ``attrs['defaults_applied']`` and said in one :class:`~coverage.errors.CoverageWarning`.
+    """
     import geopandas as gpd
 
     if len(df) == 0:
@@ -269,55 +360,107 @@ def normalize_sites(df: pd.DataFrame, *, source: str = "<DataFrame>", height_m: 
         if col[need] is None:
             raise FileFormatError(f"{source}: no {need} column (accepted names: {_SYNONYMS[need]}); "
                                   f"columns are {cols}")
-    n = len(df)
+    if height_m is not None and not (np.isfinite(height_m) and height_m > 0):
+        raise InputError(f"height_m must be a positive antenna height above ground (m), got {height_m!r}")
     defs = dict(DEFAULTS_BY_TECHNOLOGY)
     if defaults:
         defs.update({_tech(k, source, None): v for k, v in defaults.items()})
     default_tech = _tech(technology or "4g", source, None)
+    problems = RowProblems(source)
+    out, defaulted = _columns(df, col, problems, default_tech, defs, height_m)
+    _validate(out, problems)
+    problems.raise_if_any(SiteError)
+    out["defaulted"] = [",".join(k for k, m in defaulted.items() if m[i]) for i in range(len(out))]
+    applied = _defaults_applied(out, defaulted)
+    if applied:
+        _warn_defaults(source, len(out), applied)
+    gdf = gpd.GeoDataFrame(out, geometry=gpd.points_from_xy(out["lon"], out["lat"]), crs="EPSG:4326")
+    gdf.attrs["source"] = source
+    gdf.attrs["defaults_applied"] = applied
+    return gdf
 
-    lon = _num(df, col["lon"], source, "longitude")
-    lat = _num(df, col["lat"], source, "latitude")
+
+def _columns(df, col, problems, default_tech, defs, height_m):
+    """The normalised table (defaults filled in) and, per defaulted column, the mask of defaulted rows."""
+    n = len(df)
     out = pd.DataFrame(index=range(n))
-    if col["site_id"] is not None:
-        ids = df[col["site_id"]].astype(str).str.strip().to_numpy()
-    else:
-        ids = np.array([f"site{i + 1}" for i in range(n)])
-    out["site_id"] = ids
-    out["lon"] = lon
-    out["lat"] = lat
-    techs = []
-    tcol = col["technology"]
+    out["site_id"] = (df[col["site_id"]].astype(str).str.strip().to_numpy() if col["site_id"] is not None
+                      else np.array([f"site{i + 1}" for i in range(n)]))
+    out["lon"] = _num(df, col["lon"], "lon", "longitude", problems)
+    out["lat"] = _num(df, col["lat"], "lat", "latitude", problems)
+    techs, tech_default = [], np.zeros(n, bool)
     for i in range(n):
-        raw = df[tcol].iloc[i] if tcol is not None else ""
-        techs.append(default_tech if (raw is None or str(raw).strip() in ("", "nan")) else _tech(raw, source, i))
+        raw = df[col["technology"]].iloc[i] if col["technology"] is not None else ""
+        if raw is None or str(raw).strip() in ("", "nan"):
+            techs.append(default_tech)
+            tech_default[i] = True
+        else:
+            try:
+                techs.append(_tech(raw, "", None))
+            except SiteError:
+                problems.add(i + 1, "technology", f"technology {raw!r} is not one of 2g/3g/4g/5g (or GSM/UMTS/LTE/NR)")
+                techs.append(default_tech)
     out["technology"] = techs
-    h = _num(df, col["height_m"], source, "antenna height above ground, m")
-    out["height_m"] = np.where(np.isnan(h), DEFAULT_HEIGHT_M if height_m is None else float(height_m), h)
-    f = _num(df, col["freq_mhz"], source, "frequency, MHz")
-    out["freq_mhz"] = np.where(np.isnan(f), [defs[t].freq_mhz for t in techs], f)
-    bw = _num(df, col["bandwidth_mhz"], source, "bandwidth, MHz")
-    out["bandwidth_mhz"] = np.where(np.isnan(bw), [defs[t].bandwidth_mhz for t in techs], bw)
-    eirp = _num(df, col["eirp_dbm"], source, "EIRP, dBm")
-    power = _num(df, col["power_dbm"], source, "power, dBm")
-    gain = _num(df, col["gain_dbi"], source, "antenna gain, dBi")
-    losses = _num(df, col["losses_db"], source, "losses, dB")
-    from_power = power + np.nan_to_num(gain) - np.nan_to_num(losses)
-    eirp = np.where(np.isnan(eirp), from_power, eirp)
+    defaulted = {"technology": tech_default}
+
+    def fill(key, name, default_values):
+        v = _num(df, col[key], key, name, problems)
+        miss = np.isnan(v) & np.array([not problems.has(i + 1, key) for i in range(n)])
+        defaulted[key] = miss
+        return np.where(np.isnan(v), default_values, v)
+
+    out["height_m"] = fill("height_m", "antenna height above ground, m",
+                           DEFAULT_HEIGHT_M if height_m is None else float(height_m))
+    out["freq_mhz"] = fill("freq_mhz", "frequency, MHz", [defs[t].freq_mhz for t in techs])
+    out["bandwidth_mhz"] = fill("bandwidth_mhz", "bandwidth, MHz", [defs[t].bandwidth_mhz for t in techs])
+    eirp = _num(df, col["eirp_dbm"], "eirp_dbm", "EIRP, dBm", problems)
+    power = _num(df, col["power_dbm"], "power_dbm", "power, dBm", problems)
+    gain = _num(df, col["gain_dbi"], "gain_dbi", "antenna gain, dBi", problems)
+    losses = _num(df, col["losses_db"], "losses_db", "losses, dB", problems)
+    eirp = np.where(np.isnan(eirp), power + np.nan_to_num(gain) - np.nan_to_num(losses), eirp)
+    defaulted["eirp_dbm"] = np.isnan(eirp) & np.array([not problems.has(i + 1, "eirp_dbm") for i in range(n)])
     out["eirp_dbm"] = np.where(np.isnan(eirp), [defs[t].eirp_dbm for t in techs], eirp)
     for key in ("azimuth_deg", "beamwidth_deg", "downtilt_deg", "vertical_beamwidth_deg"):
-        out[key] = _num(df, col[key], source, key)
+        out[key] = _num(df, col[key], key, key, problems)
     # a sector needs both an azimuth and a beamwidth; an azimuth alone gets the usual 65 degrees
     has_az = ~np.isnan(out["azimuth_deg"].to_numpy())
-    out.loc[has_az & out["beamwidth_deg"].isna(), "beamwidth_deg"] = 65.0
-    out.loc[has_az & out["downtilt_deg"].isna(), "downtilt_deg"] = 0.0
-    out.loc[has_az & out["vertical_beamwidth_deg"].isna(), "vertical_beamwidth_deg"] = DEFAULT_VERTICAL_BEAMWIDTH_DEG
+    for key, value in (("beamwidth_deg", 65.0), ("downtilt_deg", 0.0),
+                       ("vertical_beamwidth_deg", DEFAULT_VERTICAL_BEAMWIDTH_DEG)):
+        miss = has_az & out[key].isna().to_numpy()
+        out.loc[miss, key] = value
+        defaulted[key] = miss
     for extra in ("range_m", "samples"):
         if extra in df.columns:
             out[extra] = df[extra].to_numpy()
-    _validate(out, source)
-    gdf = gpd.GeoDataFrame(out, geometry=gpd.points_from_xy(out["lon"], out["lat"]), crs="EPSG:4326")
-    gdf.attrs["source"] = source
-    return gdf
+    return out, defaulted
+
+
+def _defaults_applied(out: pd.DataFrame, defaulted: dict) -> dict:
+    """{column: {"sites": n, "values": {technology or 'all': value}}} of the defaults used."""
+    applied = {}
+    for key, mask in defaulted.items():
+        if not mask.any():
+            continue
+        vals = out.loc[mask, key]
+        by = out.loc[mask, "technology"]
+        values = ({"all": vals.iloc[0]} if vals.nunique() == 1
+                  else {t: vals[by == t].iloc[0] for t in sorted(set(by))})
+        applied[key] = {"sites": int(mask.sum()),
+                        "values": {k: (float(v) if isinstance(v, (int, float, np.number)) else str(v))
+                                   for k, v in values.items()}}
+    return applied
+
+
+def _warn_defaults(source: str, n: int, applied: dict) -> None:
+    parts = []
+    for key, a in applied.items():
+        vals = ", ".join(f"{v:g}" if isinstance(v, float) else str(v) for v in a["values"].values()) \
+            if "all" in a["values"] else ", ".join(f"{t} {v:g}" if isinstance(v, float) else f"{t} {v}"
+                                                   for t, v in a["values"].items())
+        parts.append(f"{key}={vals} for {a['sites']} of {n} sites")
+    warnings.warn(f"{source}: the file gives no value for some columns; defaults used: " + "; ".join(parts)
+                  + " (per site in the 'defaulted' column; override with read_sites(height_m=..., defaults=..., "
+                  "technology=...) or fill the columns)", CoverageWarning, stacklevel=3)
 
 
 def _tech(value, source, row) -> str:
@@ -329,50 +472,44 @@ def _tech(value, source, row) -> str:
     return _TECH[key]
 
 
-def _validate(out: pd.DataFrame, source: str) -> None:
-    def fail(mask, msg):
-        i = int(np.flatnonzero(mask)[0])
-        raise SiteError(f"{source}: row {i + 1} (site {out['site_id'].iloc[i]!r}): {msg(i)}")
+def _validate(out: pd.DataFrame, problems: RowProblems) -> None:
+    """Record every implausible value (row, column, value) in ``problems``."""
+    ids = out["site_id"].to_numpy()
+
+    def check(bad, key, msg):
+        for i in np.flatnonzero(bad):
+            if not problems.has(i + 1, key):
+                problems.add(int(i) + 1, key, f"(site {ids[i]!r}) {msg(int(i))}")
 
     lon = out["lon"].to_numpy()
     lat = out["lat"].to_numpy()
-    bad = ~np.isfinite(lon) | ~np.isfinite(lat)
-    if bad.any():
-        fail(bad, lambda i: "missing longitude or latitude")
+    check(np.isnan(lon), "lon", lambda i: "missing longitude")
+    check(np.isnan(lat), "lat", lambda i: "missing latitude")
     swapped = (np.abs(lat) > 90) & (np.abs(lon) <= 90)
-    if swapped.any():
-        fail(swapped, lambda i: f"lat={lat[i]} is not a latitude but lon={lon[i]} could be: are lon and lat swapped?")
-    bad = (np.abs(lat) > 90) | (lon < -180) | (lon > 360)
-    if bad.any():
-        fail(bad, lambda i: f"({lon[i]}, {lat[i]}) is not a valid lon/lat in degrees")
+    check(swapped, "lat", lambda i: f"lat={lat[i]} is not a latitude but lon={lon[i]} could be: are lon and lat "
+                                   f"swapped?")
+    check(np.isfinite(lat) & (np.abs(lat) > 90) & ~swapped, "lat", lambda i: f"lat={lat[i]} is not a latitude in degrees")
+    check(~np.isnan(lon) & ~((lon >= -180) & (lon <= 360)), "lon",
+          lambda i: f"lon={lon[i]} is not a longitude in degrees")
     h = out["height_m"].to_numpy()
-    bad = ~(h > 0)
-    if bad.any():
-        fail(bad, lambda i: f"height_m={h[i]} must be a positive height of the antenna above ground")
+    check(~(np.isfinite(h) & (h > 0)), "height_m",
+          lambda i: f"height_m={h[i]} must be a positive height of the antenna above ground")
     f = out["freq_mhz"].to_numpy()
-    bad = ~(f > 0)
-    if bad.any():
-        fail(bad, lambda i: f"freq_mhz={f[i]} must be positive")
+    check(~(np.isfinite(f) & (f > 0)), "freq_mhz", lambda i: f"freq_mhz={f[i]} must be positive")
     e = out["eirp_dbm"].to_numpy()
-    bad = ~np.isfinite(e) | (e > 100) | (e < -50)
-    if bad.any():
-        fail(bad, lambda i: f"eirp_dbm={e[i]} is not a plausible EIRP in dBm")
+    check(~np.isfinite(e) | (e > 100) | (e < -50), "eirp_dbm", lambda i: f"eirp_dbm={e[i]} is not a plausible EIRP in dBm")
     bw = out["bandwidth_mhz"].to_numpy()
-    bad = ~(bw > 0)
-    if bad.any():
-        fail(bad, lambda i: f"bandwidth_mhz={bw[i]} must be positive")
+    check(~(np.isfinite(bw) & (bw > 0)), "bandwidth_mhz", lambda i: f"bandwidth_mhz={bw[i]} must be positive")
     az = out["azimuth_deg"].to_numpy()
-    bad = np.isfinite(az) & ((az < 0) | (az > 360))
-    if bad.any():
-        fail(bad, lambda i: f"azimuth_deg={az[i]} must be in 0..360")
+    check(~np.isnan(az) & ~((az >= 0) & (az <= 360)), "azimuth_deg", lambda i: f"azimuth_deg={az[i]} must be in 0..360")
     bwd = out["beamwidth_deg"].to_numpy()
-    bad = np.isfinite(bwd) & ~((bwd > 0) & (bwd <= 360))
-    if bad.any():
-        fail(bad, lambda i: f"beamwidth_deg={bwd[i]} must be in (0, 360]")
+    check(~np.isnan(bwd) & ~((bwd > 0) & (bwd <= 360)), "beamwidth_deg",
+          lambda i: f"beamwidth_deg={bwd[i]} must be in (0, 360]")
     tilt = out["downtilt_deg"].to_numpy()
-    bad = np.isfinite(tilt) & (np.abs(tilt) > 90)
-    if bad.any():
-        fail(bad, lambda i: f"downtilt_deg={tilt[i]} must be within +-90")
-    dup = out["site_id"].duplicated().to_numpy()
-    if dup.any():
-        fail(dup, lambda i: "duplicate site_id")
+    check(~np.isnan(tilt) & ~(np.abs(tilt) <= 90), "downtilt_deg", lambda i: f"downtilt_deg={tilt[i]} must be within +-90")
+    vbw = out["vertical_beamwidth_deg"].to_numpy()
+    check(~np.isnan(vbw) & ~((vbw > 0) & (vbw <= 180)), "vertical_beamwidth_deg",
+          lambda i: f"vertical_beamwidth_deg={vbw[i]} must be in (0, 180]")
+    blank = out["site_id"].isin(["", "nan", "None"]).to_numpy()
+    check(blank, "site_id", lambda i: "empty site_id")
+    check(out["site_id"].duplicated().to_numpy() & ~blank, "site_id", lambda i: "duplicate site_id")

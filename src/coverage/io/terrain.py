@@ -103,6 +103,9 @@ class Terrain:
         Cells that were voids in the source and were filled by interpolation.
     sources : tuple of str
         The files the grid was read from.
+    keep_voids : bool
+        The void cells are left out of predictions (NaN in every result), not predicted over the
+        interpolated ground (``open_terrain(..., fill_voids=False)``).
     """
 
     elevation_m: np.ndarray
@@ -110,6 +113,7 @@ class Terrain:
     crs: CRS
     void_mask: np.ndarray | None = None
     sources: tuple[str, ...] = ()
+    keep_voids: bool = False
     _to_lonlat: Transformer | None = field(default=None, repr=False, compare=False)
     _from_lonlat: Transformer | None = field(default=None, repr=False, compare=False)
 
@@ -272,7 +276,7 @@ class Terrain:
         if r1 <= r0 or c1 <= c0:
             raise TerrainExtentError(f"bounds {bounds} do not overlap the terrain {self.bounds_lonlat}")
         return Terrain(self.elevation_m[r0:r1, c0:c1], t @ Affine.translation(c0, r0),
-                       self.crs, self.void_mask[r0:r1, c0:c1], self.sources)
+                       self.crs, self.void_mask[r0:r1, c0:c1], self.sources, self.keep_voids)
 
 
 def _check_lonlat(lon, lat, what):
@@ -280,15 +284,33 @@ def _check_lonlat(lon, lat, what):
         raise InputError(f"{what}: ({lon}, {lat}) is not a valid (lon, lat) in degrees")
 
 
-def _bounds_in_crs(bounds, crs):
+def check_bounds(bounds, name: str = "bounds") -> tuple[float, float, float, float]:
+    """``bounds`` as four floats (lon_min, lat_min, lon_max, lat_max) in degrees, or an
+    :class:`InputError` naming ``name``: not four numbers, a latitude outside +-90 (a (lat, lon, ...)
+    order is named), a longitude outside -180..360, an empty or inverted box."""
     try:
-        lon_min, lat_min, lon_max, lat_max = (float(b) for b in bounds)
-    except (TypeError, ValueError) as exc:
-        raise InputError(f"bounds must be (lon_min, lat_min, lon_max, lat_max), got {bounds!r}") from exc
-    if not (lon_min < lon_max and lat_min < lat_max):
-        raise InputError(f"bounds must be (lon_min, lat_min, lon_max, lat_max) with min < max, got {bounds!r}")
+        vals = tuple(float(b) for b in bounds)
+    except (TypeError, ValueError):
+        vals = ()
+    if len(vals) != 4 or not all(math.isfinite(v) for v in vals):
+        raise InputError(f"{name} must be four numbers (lon_min, lat_min, lon_max, lat_max) in degrees, "
+                         f"got {bounds!r}")
+    lon_min, lat_min, lon_max, lat_max = vals
     if abs(lat_min) > 90 or abs(lat_max) > 90:
-        raise InputError(f"bounds latitude outside [-90, 90]: {bounds!r} (lon/lat swapped?)")
+        swapped = abs(lon_min) <= 90 and abs(lon_max) <= 90
+        raise InputError(f"{name} {vals}: latitude {lat_min if abs(lat_min) > 90 else lat_max} is outside "
+                         f"[-90, 90]" + ("; the order is (lon_min, lat_min, lon_max, lat_max): lon and lat look "
+                                         "swapped" if swapped else ""))
+    if not (-180 <= lon_min <= 360 and -180 <= lon_max <= 360):
+        raise InputError(f"{name} {vals}: longitude outside [-180, 360]")
+    if not (lon_min < lon_max and lat_min < lat_max):
+        raise InputError(f"{name} {vals} is an empty or inverted box: need lon_min < lon_max and "
+                         f"lat_min < lat_max (order: lon_min, lat_min, lon_max, lat_max)")
+    return vals
+
+
+def _bounds_in_crs(bounds, crs):
+    lon_min, lat_min, lon_max, lat_max = check_bounds(bounds)
     if CRS.from_user_input(crs).is_geographic:
         return lon_min, lat_min, lon_max, lat_max
     return rasterio.warp.transform_bounds("EPSG:4326", crs, lon_min, lat_min, lon_max, lat_max,
@@ -305,8 +327,11 @@ def open_terrain(paths, bounds: Sequence[float] | None = None, *, fill_voids: bo
     bounds : (lon_min, lat_min, lon_max, lat_max), optional
         Area to read, in degrees. Default: the union of the tiles.
     fill_voids : bool
-        Fill nodata cells by inverse-distance interpolation (``rasterio.fill.fillnodata``) and count
-        them in ``Terrain.void_mask`` (a :class:`~coverage.errors.TerrainWarning` says how many).
+        True: fill nodata cells by inverse-distance interpolation (``rasterio.fill.fillnodata``) and
+        predict over them, counting them in ``Terrain.void_mask`` (a
+        :class:`~coverage.errors.TerrainWarning` says how many). False: keep the voids out of every
+        prediction (NaN there, ``Terrain.keep_voids``); radials that cross a void still need a ground
+        height and use the interpolated one.
 
     Raises
     ------
@@ -370,12 +395,12 @@ def open_terrain(paths, bounds: Sequence[float] | None = None, *, fill_voids: bo
                                  + (f" within bounds {tuple(bounds)}" if bounds is not None else ""))
     n_void = int(voids.sum())
     if n_void:
-        if not fill_voids:
-            raise TerrainExtentError(f"{n_void} void cells in {files}; pass fill_voids=True to fill them")
         elev[voids] = 0.0
         filled = rasterio.fill.fillnodata(elev, mask=(~voids).astype(np.uint8),
                                           max_search_distance=float(max(elev.shape)), smoothing_iterations=0)
         elev = np.asarray(filled, dtype=np.float32)
-        warnings.warn(f"terrain: filled {n_void} void cells ({100.0 * n_void / voids.size:.2f} %) "
-                      f"by interpolation", TerrainWarning, stacklevel=2)
-    return Terrain(elev, transform, CRS.from_user_input(crs0), voids, tuple(files))
+        what = ("kept as voids: NaN in predictions (radials across them use interpolated ground)"
+                if not fill_voids else "filled by interpolation and predicted over")
+        warnings.warn(f"terrain: {n_void} void cells ({100.0 * n_void / voids.size:.2f} %) {what}",
+                      TerrainWarning, stacklevel=2)
+    return Terrain(elev, transform, CRS.from_user_input(crs0), voids, tuple(files), keep_voids=not fill_voids)

@@ -98,13 +98,33 @@ class PropagationModel:
                               ModelRangeWarning, stacklevel=3)
 
     def warn_distance(self, radius_m: float, min_m: float) -> None:
-        rng = self.validity.distance_km
-        if rng is None:
+        """Warn when part of a site's disc (cells from ``min_m`` to ``radius_m``) lies outside the
+        validated distances, saying which share of the disc's area (hence of its cells) that is."""
+        share = self.extrapolated_share(radius_m, min_m)
+        if share <= 0:
             return
-        if min_m / 1000.0 < rng[0] or radius_m / 1000.0 > rng[1]:
-            warnings.warn(f"model {self.name!r} is validated for {rng[0]:g}-{rng[1]:g} km; cells from "
-                          f"{min_m / 1000:.2f} to {radius_m / 1000:.1f} km are extrapolated "
-                          f"({self.reference})", ModelRangeWarning, stacklevel=3)
+        lo, hi = self.validity.distance_km
+        parts = []
+        if min_m / 1000.0 < lo:
+            parts.append(f"nearer than {lo:g} km")
+        if radius_m / 1000.0 > hi:
+            parts.append(f"farther than {hi:g} km")
+        warnings.warn(f"model {self.name!r} is validated for {lo:g}-{hi:g} km; {100 * share:.0f} % of each "
+                      f"site's cells (those {' or '.join(parts)}, out to the {radius_m / 1000:.1f} km radius) "
+                      f"are extrapolated ({self.reference})", ModelRangeWarning, stacklevel=3)
+
+    def extrapolated_share(self, radius_m: float, min_m: float = 0.0) -> float:
+        """Share (0..1) of the area of a disc of ``radius_m`` outside the validated distances."""
+        rng = self.validity.distance_km
+        if rng is None or not radius_m > 0:
+            return 0.0
+        r = float(radius_m)
+        d0 = min(max(rng[0] * 1000.0, float(min_m), 0.0), r)
+        d1 = min(rng[1] * 1000.0, r)
+        inside = max(d1 * d1 - d0 * d0, 0.0) if d1 > d0 else 0.0
+        # the cells nearer than min_m do not exist (the site's own cell): count the disc from min_m
+        total = r * r - min(float(min_m), r) ** 2
+        return float(min(max(1.0 - inside / total, 0.0), 1.0)) if total > 0 else 0.0
 
 
 @dataclass(frozen=True)

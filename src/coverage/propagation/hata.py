@@ -24,6 +24,13 @@ from .base import DistanceModel, Validity
 
 ENVIRONMENTS = {"urban_large": 0, "urban": 1, "suburban": 2, "open": 3, "rural": 3}
 
+#: The one default environment of Hata / COST-231, read by every entry point (``predict``,
+#: ``run_villages``, the CLI): "suburban". Kalimantan settlements are scattered in forest and
+#: plantation; Hata's "open" correction (-30 dB at 1800 MHz) assumes open farmland and ignores foliage
+#: loss, the "urban" curve is for built-up cities; "suburban" sits between. Say otherwise with
+#: ``model_params={"environment": ...}``; a run that assumed it says so in a warning and its metadata.
+DEFAULT_ENVIRONMENT = "suburban"
+
 
 def _env_code(environment: str) -> int:
     try:
@@ -45,19 +52,19 @@ def _run(distance_m, freq_mhz, h_tx_m, h_rx_m, environment, cost231):
 
 
 def hata_loss_db(distance_m, *, freq_mhz: float, h_tx_m: float, h_rx_m: float,
-                 environment: str = "urban") -> np.ndarray:
+                 environment: str = DEFAULT_ENVIRONMENT) -> np.ndarray:
     """Okumura-Hata loss (dB); heights above local ground (m), distance in metres."""
     return _run(distance_m, freq_mhz, h_tx_m, h_rx_m, environment, False)
 
 
 def cost231_loss_db(distance_m, *, freq_mhz: float, h_tx_m: float, h_rx_m: float,
-                    environment: str = "urban") -> np.ndarray:
+                    environment: str = DEFAULT_ENVIRONMENT) -> np.ndarray:
     """COST-231 Hata loss (dB); heights above local ground (m), distance in metres."""
     return _run(distance_m, freq_mhz, h_tx_m, h_rx_m, environment, True)
 
 
 class Hata(DistanceModel):
-    def loss_db(self, distance_m, *, freq_mhz, h_tx_m, h_rx_m, environment="urban", **params):
+    def loss_db(self, distance_m, *, freq_mhz, h_tx_m, h_rx_m, environment=DEFAULT_ENVIRONMENT, **params):
         fn = cost231_loss_db if self.name == "cost231" else hata_loss_db
         return fn(distance_m, freq_mhz=freq_mhz, h_tx_m=h_tx_m, h_rx_m=h_rx_m, environment=environment)
 
@@ -69,7 +76,7 @@ HATA = Hata(
     title="Okumura-Hata",
     reference="Hata (1980) IEEE VT-29(3) eqs. (7)-(12); ITU-R P.529-3 Annex 1",
     validity=Validity(freq_mhz=(150.0, 1500.0), **_HEIGHTS),
-    defaults={"environment": "urban"},
+    defaults={"environment": DEFAULT_ENVIRONMENT},
 )
 
 COST231 = Hata(
@@ -77,5 +84,5 @@ COST231 = Hata(
     title="COST-231 Hata",
     reference="COST 231 final report (1999) §4.4.1 eq. (4.4.3)",
     validity=Validity(freq_mhz=(1500.0, 2000.0), **_HEIGHTS),
-    defaults={"environment": "urban"},
+    defaults={"environment": DEFAULT_ENVIRONMENT},
 )
