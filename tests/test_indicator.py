@@ -173,7 +173,7 @@ def test_run_villages_one_call(tmp_path):
     assert len(run.table) == 24 and set(run.indicators) == {"kecamatan", "kabupaten", "province"}
     assert run.indicators["province"]["villages"].iloc[0] == 24
     meta = json.loads((tmp_path / "metadata.json").read_text())
-    assert meta["has_terrain"] is True and "partial extract" in meta["note"]
+    assert meta["has_terrain"] is True and meta["note"] is None  # the sample towers are no OpenCelliD extract
 
 
 def test_run_villages_without_terrain_picks_model_by_frequency(tmp_path):
@@ -186,9 +186,9 @@ def test_run_villages_without_terrain_picks_model_by_frequency(tmp_path):
     assert run.indicators["kabupaten"]["has_terrain"].iloc[0] is False or \
         not bool(run.indicators["kabupaten"]["has_terrain"].iloc[0])
     mixed = coverage.read_sites(s / "sites.csv")
-    if mixed["freq_mhz"].nunique() > 1:  # 900 and 1800 MHz: no single empirical model covers both
-        with pytest.raises(ValueError, match="no single empirical model"):
-            coverage.run_villages(mixed, s / "villages.geojson", resolution_m=200)
+    assert mixed["freq_mhz"].nunique() > 1  # 900 and 1800 MHz: each site gets its own model
+    run = coverage.run_villages(mixed, s / "villages.geojson", resolution_m=200, radius_m=10_000)
+    assert run.metadata["models"]["4g"]["model"] == "cost231+hata"
 
 
 def test_cli_villages_as_a_user_runs_it(tmp_path):

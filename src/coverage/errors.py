@@ -17,6 +17,7 @@ __all__ = [
     "TerrainExtentError",
     "FileFormatError",
     "VillageError",
+    "OutputLockedError",
     "CoverageWarning",
     "ModelRangeWarning",
     "TerrainWarning",
@@ -45,6 +46,10 @@ class VillageError(InputError):
 
 class FileFormatError(CoverageError, ValueError):
     """A file exists but its content cannot be understood (empty, malformed, missing columns)."""
+
+
+class OutputLockedError(CoverageError, OSError):
+    """An output is being written by another run, or would overwrite files a run did not write."""
 
 
 class TerrainError(CoverageError):

@@ -17,6 +17,7 @@ import pandas as pd
 
 from ..errors import CoverageWarning, InputError
 from ..io.villages import read_villages
+from ..progress import progress as _progress
 from ..thresholds import (
     DEFAULT_SHADOWING_SIGMA_DB,
     STATUS_THRESHOLDS,
@@ -110,6 +111,9 @@ def _fractions(geom, wt, inner, edge, a, e):
 
     er, ec = np.nonzero(edge)
     frac_edge = np.zeros(er.size)
+    if er.size == 0:  # the polygon misses the window (its bounding box overlaps it, the polygon does not)
+        ir, ic = np.nonzero(inner)
+        return ir, ic, np.ones(ir.size)
     # Clip the polygon to one row of cells first (GEOS clip_by_rect, linear in its vertices), then
     # intersect that row's cells with the small strip: a cell never pays for the whole polygon.
     order = np.argsort(er, kind="stable")
@@ -214,8 +218,11 @@ def assess_villages(villages, result, technology: str | None = None, *, usable_d
                     classes: SignalClasses | Mapping | None = None,
                     status_thresholds: StatusThresholds | None = None, blankspot_below: float | None = None,
                     covered_from: float | None = None, sigma_db: float = DEFAULT_SHADOWING_SIGMA_DB,
-                    population_raster=None, _cache: dict | None = None):
+                    population_raster=None, progress: bool | None = None, _cache: dict | None = None):
     """Per-village coverage statistics and status from a coverage result.
+
+    A pipeline of named steps: cells per village (:func:`village_cells`) -> area statistics
+    (:func:`area_statistics`) -> point villages -> population -> servers -> status and table.
 
     Parameters
     ----------
@@ -235,6 +242,8 @@ def assess_villages(villages, result, technology: str | None = None, *, usable_d
         Log-normal shadowing standard deviation for the coverage probabilities (dB, default 8).
     population_raster : path or (array, transform, crs), optional
         People per cell; gives ``population_share`` weighted by where people live.
+    progress : bool, optional
+        Progress bar over the villages (after 2 s); default: only in an interactive session.
 
     Returns
     -------
@@ -246,13 +255,61 @@ def assess_villages(villages, result, technology: str | None = None, *, usable_d
         ``p_cover_point`` and ``p_cover_area`` (coverage probability under shadowing),
         ``population_share``, ``population_covered``, ``area_km2``, ``extent_share``,
         ``outside_extent``, ``best_server``/``best_server_km``, ``nearest_site``/``nearest_site_km``,
-        ``status`` (covered / partial / blankspot; 'unassessed' only when wholly outside the grid),
-        ``technology``, ``model``, ``has_terrain``. ``attrs`` carries the thresholds and the
-        result's metadata (terrain, model, towers).
+        ``status`` (covered / partial / blankspot; 'unassessed' when no cell of the grid lies in the
+        village, even where its bounding box overlaps the grid), ``technology``, ``model``,
+        ``has_terrain``. ``attrs`` carries the thresholds and the result's metadata (terrain, model, towers).
     """
-    import geopandas as gpd
     import shapely
-    from pyproj import CRS, Geod, Transformer
+
+    v, tech, T, cls, st = _assessment_inputs(villages, result, technology, usable_dbm, classes, status_thresholds,
+                                             blankspot_below, covered_from)
+    geoms = v.geometry.values
+    is_point = shapely.get_type_id(geoms) == 0
+    # the signal at the village point: a point inside the polygon, or the given point
+    pts = np.where(is_point, geoms, shapely.point_on_surface(geoms))
+    plon, plat = shapely.get_x(pts), shapely.get_y(pts)
+    sig = result.sample(plon, plat, "best_dbm").astype(float)
+    srv = result.sample(plon, plat, "best_server").astype(int)
+
+    cells = village_cells(geoms, is_point, result, cache=_cache, progress=progress)
+    stats = area_statistics(cells, np.asarray(result.best_dbm, dtype=float), len(v), T, cls, sigma_db)
+    r_pt, c_pt = result._rowcol(plon, plat)
+    in_grid_pt = (r_pt >= 0) & (r_pt < result.shape[0]) & (c_pt >= 0) & (c_pt < result.shape[1])
+    _point_statistics(stats, is_point, sig, in_grid_pt, T, cls, sigma_db)
+    pop, pop_share, pop_basis = _population(v, geoms, is_point, stats["usable_share"], result, T, population_raster)
+    servers = _servers(result.sites, srv, plon, plat)
+
+    out = villages.copy()
+    out["point_lon"], out["point_lat"] = plon, plat
+    out["signal_dbm"] = sig
+    out["signal_class"] = classify_signal(sig, tech, cls)
+    for k in ("p10_dbm", "p50_dbm", "p90_dbm", "usable_share", "share_good", "share_fair", "share_weak",
+              "share_none"):
+        out[k] = stats[k]
+    out["p_cover_point"] = np.where(in_grid_pt, coverage_probability(sig, T, sigma_db), np.nan)
+    out["p_cover_area"] = stats["p_cover_area"]
+    out["population_share"] = np.where(np.isfinite(pop), pop_share, np.nan)
+    out["population_covered"] = pop * pop_share
+    out["population_basis"] = pop_basis
+    out["area_km2"] = stats["area_km2"]
+    out["extent_share"] = stats["extent_share"]
+    out["outside_extent"] = ~(stats["extent_share"] >= 0.999)
+    for k, col in servers.items():
+        out[k] = col
+    out["status"] = classify_status(stats["usable_share"], st)
+    out["technology"] = tech
+    out["model"] = result.model
+    out["has_terrain"] = bool(result.has_terrain)
+    _warn_outside(out, stats["extent_share"], result)
+    out.attrs = dict(villages.attrs)
+    out.attrs.update(_assessment_attrs(result, tech, T, cls, st, sigma_db))
+    return out
+
+
+def _assessment_inputs(villages, result, technology, usable_dbm, classes, status_thresholds, blankspot_below,
+                       covered_from):
+    """(villages in EPSG:4326, technology, usable level, classes, status thresholds), checked."""
+    import geopandas as gpd
 
     if not isinstance(villages, gpd.GeoDataFrame):
         villages = read_villages(villages)
@@ -266,113 +323,132 @@ def assess_villages(villages, result, technology: str | None = None, *, usable_d
         hint = (" (the result combines technologies on total received power: predict with technology="
                 f"{tech!r})" if rtech == "mixed" else "")
         raise InputError(f"technology {tech!r} does not match the result's {rtech!r} ({result.metric}){hint}")
+    if tech not in USABLE_DBM and usable_dbm is None:
+        raise InputError(f"technology {tech!r} has no usable level: give usable_dbm")
     T = float(USABLE_DBM[tech] if usable_dbm is None else usable_dbm)
+    if not np.isfinite(T):
+        raise InputError(f"usable_dbm must be a finite level in dBm, got {usable_dbm!r}")
     cls = signal_classes(tech, classes)
     st = status_thresholds or StatusThresholds(
         STATUS_THRESHOLDS.blankspot_below if blankspot_below is None else float(blankspot_below),
         STATUS_THRESHOLDS.covered_from if covered_from is None else float(covered_from))
-
     v = villages.to_crs("EPSG:4326") if villages.crs is not None and not villages.crs.equals("EPSG:4326") else villages
-    geoms = v.geometry.values
-    is_point = shapely.get_type_id(geoms) == 0
-    n = len(v)
+    return v, tech, T, cls, st
+
+
+def village_cells(geoms, is_point, result, *, cache: dict | None = None, progress: bool | None = None) -> dict:
+    """Cells per polygon village: ``{i: (area_km2, extent_share, rows, cols, weight_m2)}``.
+
+    ``weight_m2`` is each cell's area inside the village (exact fraction x true cell area). The
+    weights depend only on the grid: a run assessing several technologies on one grid passes a
+    ``cache`` (keyed by the grid) and computes them once. A village with no cell (outside the grid,
+    or only its bounding box overlapping it) has empty arrays.
+    """
+    import geopandas as gpd
+    import shapely
+    from pyproj import CRS, Geod
+
     rcrs = CRS.from_user_input(result.crs)
-    tr = result.transform
-    shape = result.shape
-    best = np.asarray(result.best_dbm, dtype=float)
-
-    # ---- signal at the village point
-    pts = np.where(is_point, geoms, shapely.point_on_surface(geoms))
-    plon, plat = shapely.get_x(pts), shapely.get_y(pts)
-    sig = result.sample(plon, plat, "best_dbm").astype(float)
-    srv = result.sample(plon, plat, "best_server").astype(int)
-
-    # ---- area statistics, exact area weights
-    if rcrs.is_geographic:
-        g_grid = geoms
-    else:
-        g_grid = np.asarray(gpd.GeoSeries(geoms, crs="EPSG:4326").to_crs(rcrs).values)
+    tr, shape = result.transform, result.shape
+    key = (tuple(tr)[:6], tuple(shape), rcrs.to_wkt())
+    cached = None if cache is None else cache.get(key)
+    if cached is not None:
+        return cached
+    g_grid = geoms if rcrs.is_geographic else np.asarray(gpd.GeoSeries(geoms, crs="EPSG:4326").to_crs(rcrs).values)
     grid_box = shapely.box(*result.bounds)
     geod = Geod(ellps="WGS84")
-    cols_out = {k: np.full(n, np.nan) for k in (
-        "p10_dbm", "p50_dbm", "p90_dbm", "usable_share", "share_good", "share_fair", "share_weak", "share_none",
-        "p_cover_area", "area_km2", "extent_share")}
-    # the cell weights depend only on the grid: a run assessing several technologies on one grid
-    # passes a cache (keyed by the grid) and computes them once
-    key = (tuple(tr)[:6], tuple(shape), rcrs.to_wkt())
-    cached = None if _cache is None else _cache.get(key)
-    if cached is None:
-        cached = {}
-        for i in range(n):
-            if is_point[i]:
-                continue
-            g = g_grid[i]
-            # pyproj sums signed ring areas: orient rings (exterior CCW, holes CW) so holes subtract
-            area_km2 = abs(geod.geometry_area_perimeter(shapely.orient_polygons(geoms[i]))[0]) / 1e6
-            ext = shapely.area(shapely.intersection(g, grid_box)) / shapely.area(g) if shapely.area(g) > 0 else 0.0
-            rr, cc, frac = cell_fractions(g, tr, shape)
-            cached[i] = (area_km2, ext, rr, cc, frac * _cell_area_m2(tr, rcrs, rr))
-        if _cache is not None:
-            _cache[key] = cached
-    for i, (area_km2, ext, rr, cc, w) in cached.items():
-        cols_out["area_km2"][i] = area_km2
-        cols_out["extent_share"][i] = ext
-        if rr.size == 0:
+    cells = {}
+    for i in _progress(range(len(geoms)), enabled=progress, total=len(geoms), desc="villages", unit="village"):
+        if is_point[i]:
+            continue
+        g = g_grid[i]
+        # pyproj sums signed ring areas: orient rings (exterior CCW, holes CW) so holes subtract
+        area_km2 = abs(geod.geometry_area_perimeter(shapely.orient_polygons(geoms[i]))[0]) / 1e6
+        ext = shapely.area(shapely.intersection(g, grid_box)) / shapely.area(g) if shapely.area(g) > 0 else 0.0
+        rr, cc, frac = cell_fractions(g, tr, shape)
+        cells[i] = (area_km2, ext, rr, cc, frac * _cell_area_m2(tr, rcrs, rr))
+    if cache is not None:
+        cache[key] = cells
+    return cells
+
+
+_STAT_COLUMNS = ("p10_dbm", "p50_dbm", "p90_dbm", "usable_share", "share_good", "share_fair", "share_weak",
+                 "share_none", "p_cover_area", "area_km2", "extent_share")
+
+
+def area_statistics(cells: dict, best: np.ndarray, n: int, usable_dbm: float, cls, sigma_db: float) -> dict:
+    """Area-weighted statistics of each polygon village from its cells (NaN where it has none)."""
+    out = {k: np.full(n, np.nan) for k in _STAT_COLUMNS}
+    for i, (area_km2, ext, rr, cc, w) in cells.items():
+        out["area_km2"][i] = area_km2
+        out["extent_share"][i] = ext
+        if rr.size == 0 or not w.sum() > 0:
             continue
         vals = best[rr, cc]
         tot = w.sum()
         sv = np.where(np.isnan(vals), -np.inf, vals)
-        cols_out["usable_share"][i] = w[sv >= T].sum() / tot
-        cols_out["share_good"][i] = w[sv >= cls.good_dbm].sum() / tot
-        cols_out["share_fair"][i] = w[(sv >= cls.fair_dbm) & (sv < cls.good_dbm)].sum() / tot
-        cols_out["share_weak"][i] = w[(sv >= cls.weak_dbm) & (sv < cls.fair_dbm)].sum() / tot
-        cols_out["share_none"][i] = w[sv < cls.weak_dbm].sum() / tot
-        cols_out["p10_dbm"][i], cols_out["p50_dbm"][i], cols_out["p90_dbm"][i] = _wquantiles(vals, w, (0.1, 0.5, 0.9))
-        cols_out["p_cover_area"][i] = float(np.sum(w * coverage_probability(vals, T, sigma_db)) / tot)
+        out["usable_share"][i] = w[sv >= usable_dbm].sum() / tot
+        out["share_good"][i] = w[sv >= cls.good_dbm].sum() / tot
+        out["share_fair"][i] = w[(sv >= cls.fair_dbm) & (sv < cls.good_dbm)].sum() / tot
+        out["share_weak"][i] = w[(sv >= cls.weak_dbm) & (sv < cls.fair_dbm)].sum() / tot
+        out["share_none"][i] = w[sv < cls.weak_dbm].sum() / tot
+        out["p10_dbm"][i], out["p50_dbm"][i], out["p90_dbm"][i] = _wquantiles(vals, w, (0.1, 0.5, 0.9))
+        out["p_cover_area"][i] = float(np.sum(w * coverage_probability(vals, usable_dbm, sigma_db)) / tot)
+    return out
 
-    # point villages: the point is the village
-    r_pt, c_pt = result._rowcol(plon, plat)
-    in_grid_pt = (r_pt >= 0) & (r_pt < shape[0]) & (c_pt >= 0) & (c_pt < shape[1])
-    p_point = coverage_probability(sig, T, sigma_db)
+
+def _point_statistics(stats: dict, is_point, sig, in_grid_pt, T, cls, sigma_db) -> None:
+    """Point villages: the point is the village (shares 0/1, quantiles = the point's signal)."""
     for k in ("p10_dbm", "p50_dbm", "p90_dbm"):
-        cols_out[k] = np.where(is_point, sig, cols_out[k])
-    sv_pt = np.where(np.isnan(sig), -np.inf, sig)
-    for k, m in (("usable_share", sv_pt >= T), ("share_good", sv_pt >= cls.good_dbm),
-                 ("share_fair", (sv_pt >= cls.fair_dbm) & (sv_pt < cls.good_dbm)),
-                 ("share_weak", (sv_pt >= cls.weak_dbm) & (sv_pt < cls.fair_dbm)), ("share_none", sv_pt < cls.weak_dbm)):
-        cols_out[k] = np.where(is_point, np.where(in_grid_pt, m.astype(float), np.nan), cols_out[k])
-    cols_out["p_cover_area"] = np.where(is_point, np.where(in_grid_pt, p_point, np.nan), cols_out["p_cover_area"])
-    cols_out["extent_share"] = np.where(is_point, in_grid_pt.astype(float), cols_out["extent_share"])
+        stats[k] = np.where(is_point, sig, stats[k])
+    sv = np.where(np.isnan(sig), -np.inf, sig)
+    for k, m in (("usable_share", sv >= T), ("share_good", sv >= cls.good_dbm),
+                 ("share_fair", (sv >= cls.fair_dbm) & (sv < cls.good_dbm)),
+                 ("share_weak", (sv >= cls.weak_dbm) & (sv < cls.fair_dbm)), ("share_none", sv < cls.weak_dbm)):
+        stats[k] = np.where(is_point, np.where(in_grid_pt, m.astype(float), np.nan), stats[k])
+    p_point = coverage_probability(sig, T, sigma_db)
+    stats["p_cover_area"] = np.where(is_point, np.where(in_grid_pt, p_point, np.nan), stats["p_cover_area"])
+    stats["extent_share"] = np.where(is_point, in_grid_pt.astype(float), stats["extent_share"])
 
-    # ---- population
+
+def _population(v, geoms, is_point, usable_share, result, T, population_raster):
+    """(population, covered share of it, basis 'uniform'/'raster'/'none') of each village."""
+    import geopandas as gpd
+    from pyproj import Transformer
+
+    n = len(v)
     pop = v["population"].to_numpy(dtype=float) if "population" in v.columns else np.full(n, np.nan)
-    pop_share = cols_out["usable_share"].copy()  # uniform density within a village unless a raster says
+    pop_share = np.array(usable_share, dtype=float)  # uniform density within a village unless a raster says
     pop_basis = np.where(np.isfinite(pop), "uniform", "none").astype(object)
+    if population_raster is None:
+        return pop, pop_share, pop_basis
     pop_raster_total = np.full(n, np.nan)
-    if population_raster is not None:
-        parr, ptr, pcrs = _population_raster(population_raster, tuple(v.total_bounds))
-        g_pop = geoms if pcrs.is_geographic else np.asarray(gpd.GeoSeries(geoms, crs="EPSG:4326").to_crs(pcrs).values)
-        to_ll = None if pcrs.is_geographic else Transformer.from_crs(pcrs, "EPSG:4326", always_xy=True)
-        for i in range(n):
-            if is_point[i]:
-                continue
-            rr, cc, frac = cell_fractions(g_pop[i], ptr, parr.shape)
-            if rr.size == 0:
-                continue
-            people = frac * parr[rr, cc]
-            x, y = ptr @ (cc + 0.5, rr + 0.5)
-            if to_ll is not None:
-                x, y = to_ll.transform(x, y)
-            s = result.sample(x, y, "best_dbm")
-            pop_raster_total[i] = people.sum()
-            if people.sum() > 0:
-                pop_share[i] = people[np.nan_to_num(s, nan=-np.inf) >= T].sum() / people.sum()
-                pop_basis[i] = "raster"
-        pop = np.where(np.isfinite(pop), pop, pop_raster_total)
-    pop_covered = pop * pop_share
+    parr, ptr, pcrs = _population_raster(population_raster, tuple(v.total_bounds))
+    g_pop = geoms if pcrs.is_geographic else np.asarray(gpd.GeoSeries(geoms, crs="EPSG:4326").to_crs(pcrs).values)
+    to_ll = None if pcrs.is_geographic else Transformer.from_crs(pcrs, "EPSG:4326", always_xy=True)
+    for i in range(n):
+        if is_point[i]:
+            continue
+        rr, cc, frac = cell_fractions(g_pop[i], ptr, parr.shape)
+        if rr.size == 0:
+            continue
+        people = frac * parr[rr, cc]
+        x, y = ptr @ (cc + 0.5, rr + 0.5)
+        if to_ll is not None:
+            x, y = to_ll.transform(x, y)
+        s = result.sample(x, y, "best_dbm")
+        pop_raster_total[i] = people.sum()
+        if people.sum() > 0:
+            pop_share[i] = people[np.nan_to_num(s, nan=-np.inf) >= T].sum() / people.sum()
+            pop_basis[i] = "raster"
+    return np.where(np.isfinite(pop), pop, pop_raster_total), pop_share, pop_basis
 
-    # ---- servers and sites
-    sites = result.sites
+
+def _servers(sites, srv, plon, plat) -> dict:
+    """Best server and nearest site (ids and km) of each village point."""
+    from pyproj import Geod
+
+    n = len(srv)
     site_ids = sites["site_id"].astype(str).to_numpy() if "site_id" in sites.columns else np.array([], str)
     best_id = np.array([site_ids[j] if 0 <= j < site_ids.size else None for j in srv], dtype=object)
     best_km = np.full(n, np.nan)
@@ -382,47 +458,30 @@ def assess_villages(villages, result, technology: str | None = None, *, usable_d
         slon, slat = sites["lon"].to_numpy(float), sites["lat"].to_numpy(float)
         ok = (srv >= 0) & (srv < slon.size)
         if ok.any():
-            _, _, d = geod.inv(plon[ok], plat[ok], slon[srv[ok]], slat[srv[ok]])
+            _, _, d = Geod(ellps="WGS84").inv(plon[ok], plat[ok], slon[srv[ok]], slat[srv[ok]])
             best_km[ok] = np.asarray(d) / 1e3
         j, d = _nearest_sites(plon, plat, slon, slat)
         near_id = site_ids[j].astype(object)
         near_km = d / 1e3
+    return {"best_server": best_id, "best_server_km": best_km, "nearest_site": near_id, "nearest_site_km": near_km}
 
-    # ---- assemble
-    out = villages.copy()
-    out["point_lon"], out["point_lat"] = plon, plat
-    out["signal_dbm"] = sig
-    out["signal_class"] = classify_signal(sig, tech, cls)
-    for k in ("p10_dbm", "p50_dbm", "p90_dbm", "usable_share", "share_good", "share_fair", "share_weak",
-              "share_none"):
-        out[k] = cols_out[k]
-    out["p_cover_point"] = np.where(in_grid_pt, p_point, np.nan)
-    out["p_cover_area"] = cols_out["p_cover_area"]
-    out["population_share"] = np.where(np.isfinite(pop), pop_share, np.nan)
-    out["population_covered"] = pop_covered
-    out["population_basis"] = pop_basis
-    out["area_km2"] = cols_out["area_km2"]
-    out["extent_share"] = cols_out["extent_share"]
-    out["outside_extent"] = ~(cols_out["extent_share"] >= 0.999)
-    out["best_server"] = best_id
-    out["best_server_km"] = best_km
-    out["nearest_site"] = near_id
-    out["nearest_site_km"] = near_km
-    out["status"] = classify_status(cols_out["usable_share"], st)
-    out["technology"] = tech
-    out["model"] = result.model
-    out["has_terrain"] = bool(result.has_terrain)
+
+def _warn_outside(out, extent_share, result) -> None:
     outside = out["outside_extent"].to_numpy()
-    if outside.any():
-        codes = out.loc[outside, "kode"].tolist()
-        full = int((cols_out["extent_share"][outside] == 0).sum())
-        warnings.warn(f"{int(outside.sum())} of {n} villages lie partly or wholly outside the coverage extent "
-                      f"{tuple(round(b, 4) for b in result.bounds)} ({full} wholly: status 'unassessed'): "
-                      f"{codes[:8]}{' ...' if len(codes) > 8 else ''}; flagged in 'outside_extent', kept",
-                      CoverageWarning, stacklevel=2)
+    if not outside.any():
+        return
+    codes = out.loc[outside, "kode"].tolist()
+    unassessed = int((out["status"] == "unassessed").sum())
+    warnings.warn(f"{int(outside.sum())} of {len(out)} villages lie partly or wholly outside the coverage extent "
+                  f"{tuple(round(b, 4) for b in result.bounds)} ({unassessed} with no cell in it: status "
+                  f"'unassessed'): {codes[:8]}{' ...' if len(codes) > 8 else ''}; flagged in 'outside_extent', kept",
+                  CoverageWarning, stacklevel=3)
+
+
+def _assessment_attrs(result, tech, T, cls, st, sigma_db) -> dict:
     meta = dict(result.metadata)
-    out.attrs = dict(villages.attrs)
-    out.attrs.update({
+    sites = result.sites
+    return {
         "technology": tech, "metric": result.metric, "model": result.model, "usable_dbm": T,
         "signal_classes": {"good_dbm": cls.good_dbm, "fair_dbm": cls.fair_dbm, "weak_dbm": cls.weak_dbm,
                            "source": cls.source},
@@ -431,8 +490,7 @@ def assess_villages(villages, result, technology: str | None = None, *, usable_d
         "terrain": meta.get("terrain", {"has_terrain": bool(result.has_terrain)}),
         "result_metadata": meta, "n_sites": int(len(sites)),
         "sites_source": sites.attrs.get("source") if hasattr(sites, "attrs") else None,
-    })
-    return out
+    }
 
 
 def combine_tables(tables: Sequence) -> "pd.DataFrame":

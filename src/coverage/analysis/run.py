@@ -3,18 +3,19 @@ indicator tables and files (:func:`run_villages`)."""
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass, field
 from typing import Any, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 
-from ..errors import CoverageWarning, InputError
+from ..errors import InputError
 from ..io.villages import read_villages
 from ..thresholds import (
     DEFAULT_SHADOWING_SIGMA_DB,
 )
+from ..engine.prepare import choose_models
+from ..propagation.hata import DEFAULT_ENVIRONMENT
 from .assess import assess_villages
 
 __all__ = ["run_villages", "VillageRun", "choose_model"]
@@ -22,12 +23,8 @@ __all__ = ["run_villages", "VillageRun", "choose_model"]
 # ---------------------------------------------------------------------------------------------
 # the whole chain
 
-
-#: Hata / COST-231 environment used by the chain when the caller gives none: "suburban". Kalimantan
-#: villages are scattered settlements in forest and plantation; Hata's "open" correction (-30 dB at
-#: 1800 MHz) assumes open farmland and ignores foliage loss, the "urban" curve is for built-up
-#: cities; "suburban" sits between. Say otherwise with model_params={"environment": ...}.
-DEFAULT_EMPIRICAL_ENVIRONMENT = "suburban"
+#: Kept for callers of the old name: the one default lives in :mod:`coverage.propagation.hata`.
+DEFAULT_EMPIRICAL_ENVIRONMENT = DEFAULT_ENVIRONMENT
 
 TOWER_EXTRACT_NOTE = ("The towers are an OpenCelliD extract (crowd-sourced cell positions, no heights, powers or "
                       "azimuths: documented defaults). A partial extract shows the extract's coverage, not the "
@@ -48,18 +45,10 @@ class VillageRun:
 
 def choose_model(model: str, has_terrain: bool, freqs_mhz) -> str:
     """The propagation model the chain uses: ``model`` itself, or for 'auto' p526 with terrain and,
-    without, Okumura-Hata (<= 1500 MHz) or COST-231 Hata (1500-2000 MHz) by the sites' frequencies."""
-    if model != "auto":
-        return model
-    if has_terrain:
-        return "p526"
-    f = np.asarray(list(freqs_mhz), dtype=float)
-    if np.all(f <= 1500.0):
-        return "hata"
-    if np.all((f >= 1500.0) & (f <= 2000.0)):
-        return "cost231"
-    raise InputError(f"no single empirical model covers the frequencies {sorted(set(f.tolist()))} MHz "
-                     f"(Hata 150-1500, COST-231 1500-2000): give terrain (p526) or a model explicitly")
+    without, Okumura-Hata (<= 1500 MHz) or COST-231 Hata (1500-2000 MHz) by the sites' frequencies
+    ('hata+cost231' when the sites need both: each site then runs its own, see :func:`coverage.predict`)."""
+    names = choose_models(model, has_terrain, freqs_mhz)
+    return "+".join(sorted(set(names))) if names else model
 
 
 def run_villages(sites, villages, *, terrain=None, model: str = "auto", technologies: Sequence[str] | None = ("4g",),
@@ -71,6 +60,9 @@ def run_villages(sites, villages, *, terrain=None, model: str = "auto", technolo
                  progress: bool | None = False) -> VillageRun:
     """Terrain (optional) + towers + villages -> village tables, indicator tables and files, in one call.
 
+    A pipeline: inputs (:func:`_chain_inputs`) -> per technology, predict and assess
+    (:func:`_assess_technologies`) -> indicators (:func:`_indicators`) -> metadata -> files.
+
     Parameters
     ----------
     sites : path or DataFrame
@@ -80,7 +72,7 @@ def run_villages(sites, villages, *, terrain=None, model: str = "auto", technolo
     terrain : Terrain, path(s) or None
         DEM; ``None`` runs on a smooth earth with an empirical model (said in every output).
     model : str
-        'auto' (p526 with terrain; Hata or COST-231 by frequency without) or a model name.
+        'auto' (p526 with terrain; Hata or COST-231 by each site's frequency without) or a model name.
     technologies : sequence of str, optional
         Technologies to assess; the first is the primary one (status, indicators); the others add
         their ``share_population_covered_<tech>`` columns (SDG 9.c.1 by technology). ``None``: every
@@ -90,15 +82,18 @@ def run_villages(sites, villages, *, terrain=None, model: str = "auto", technolo
     resolution_m : float
         Cell size without terrain (m); with terrain the DEM's grid is used.
     radius_m, rx_height_m, model_params, extrapolate
-        Passed to :func:`coverage.predict`; ``model_params`` defaults to the environment
-        :data:`DEFAULT_EMPIRICAL_ENVIRONMENT` for Hata / COST-231.
+        Passed to :func:`coverage.predict` (which applies the one rule for towers off the terrain and
+        the one default Hata / COST-231 environment, :data:`coverage.propagation.hata.DEFAULT_ENVIRONMENT`).
     usable_dbm, blankspot_below, covered_from, sigma_db, population_raster
         Passed to :func:`assess_villages`.
     out_dir : path, optional
         Write ``villages_<tech>.csv``, ``villages_<tech>.geojson``, ``indicator_<level>.csv``,
-        ``indicators.xlsx`` and ``metadata.json`` there (atomically).
+        ``indicators.xlsx`` and ``metadata.json`` there, as one set (see :func:`coverage.render.export.write_run`).
     note : str, optional
-        A sentence about the data carried into the metadata (default: the OpenCelliD extract note).
+        A sentence about the data carried into the metadata (default: the OpenCelliD extract note when
+        the towers are an OpenCelliD file, none otherwise).
+    progress : bool, optional
+        Progress bars of the prediction and of the village assessment.
 
     Returns
     -------
@@ -106,12 +101,33 @@ def run_villages(sites, villages, *, terrain=None, model: str = "auto", technolo
     """
     import time
 
-    from ..engine.predict import predict
-    from ..io.sites import read_sites
-    from ..io.terrain import Terrain, open_terrain
-    from .indicator import LEVELS, indicator, indicator_by_technology
-
     t0 = time.perf_counter()
+    s, v, terrain, techs, bounds = _chain_inputs(sites, villages, terrain, technologies, bounds, resolution_m,
+                                                 hierarchy, repair)
+    tables, results = _assess_technologies(
+        s, v, terrain, techs, bounds, model=model, resolution_m=resolution_m, radius_m=radius_m,
+        rx_height_m=rx_height_m, model_params=model_params, extrapolate=extrapolate, progress=progress,
+        assess_kw=dict(usable_dbm=usable_dbm, blankspot_below=blankspot_below, covered_from=covered_from,
+                       sigma_db=sigma_db, population_raster=population_raster))
+    inds = _indicators(tables, techs)
+    meta = _run_metadata(s, v, terrain, techs, tables, results, bounds, resolution_m, radius_m, rx_height_m,
+                         sigma_db, note)
+    files = {}
+    if out_dir is not None:
+        from ..render.export import write_run
+
+        files = write_run(out_dir, tables, inds, meta)
+    meta["seconds"] = round(time.perf_counter() - t0, 3)
+    for t in tables.values():
+        t.attrs["run"] = meta
+    return VillageRun(tables[techs[0]], tables, inds, results, meta, files)
+
+
+def _chain_inputs(sites, villages, terrain, technologies, bounds, resolution_m, hierarchy, repair):
+    """(sites, villages, terrain or None, technologies, bounds) of a run, read and checked."""
+    from ..io.sites import read_sites
+    from ..io.terrain import Terrain, check_bounds, open_terrain
+
     s = read_sites(sites) if not isinstance(sites, pd.DataFrame) else sites
     # a table read by read_villages is used as is; anything else is read (and validated) first
     v = villages if getattr(villages, "attrs", {}).get("code_system") and hasattr(villages, "geometry") \
@@ -125,37 +141,40 @@ def run_villages(sites, villages, *, terrain=None, model: str = "auto", technolo
     if missing:
         raise InputError(f"no {missing} sites in {s.attrs.get('source', 'the sites')}: technologies present "
                          f"are {sorted(present)}")
-    dropped = 0
-    if terrain is not None:
-        # a terrain model cannot run a site outside the DEM: keep those inside, and say so
-        inside = np.asarray(terrain.contains(s["lon"].to_numpy(), s["lat"].to_numpy()), bool)
-        dropped = int((~inside).sum())
-        if dropped:
-            warnings.warn(f"{dropped} of {len(s)} sites lie outside the terrain and are left out of the "
-                          f"terrain run", CoverageWarning, stacklevel=2)
-        s = s[inside].reset_index(drop=True)
-        techs = [t for t in techs if t in set(s["technology"])]
-        if not techs:
-            raise InputError("no site of the requested technologies lies inside the terrain")
-    if bounds is None and terrain is None:
+    if bounds is not None:
+        bounds = check_bounds(bounds)
+    elif terrain is None:
+        if not (np.isfinite(resolution_m) and resolution_m > 0):
+            raise InputError(f"resolution_m must be a positive number of metres, got {resolution_m!r}")
         lo0, la0, lo1, la1 = v.total_bounds
         pad = resolution_m / 111_000.0
         bounds = (lo0 - pad, la0 - pad, lo1 + pad, la1 + pad)
-    tables, results, models, cache = {}, {}, {}, {}
+    return s, v, terrain, techs, bounds
+
+
+def _assess_technologies(s, v, terrain, techs, bounds, *, model, resolution_m, radius_m, rx_height_m, model_params,
+                         extrapolate, progress, assess_kw):
+    """Predict and assess each technology on one grid; ({tech: table}, {tech: result})."""
+    from ..engine.predict import predict
+
+    tables, results, cache = {}, {}, {}
     for tech in techs:
         st = s[s["technology"] == tech].reset_index(drop=True)
         st.attrs = dict(s.attrs)
-        m = choose_model(model, terrain is not None, st["freq_mhz"].unique())
-        params = dict(model_params or {})
-        if m in ("hata", "cost231") and "environment" not in params:
-            params["environment"] = DEFAULT_EMPIRICAL_ENVIRONMENT
-        r = predict(terrain, st, model=m, radius_m=radius_m, rx_height_m=rx_height_m, bounds=bounds,
+        r = predict(terrain, st, model=model, radius_m=radius_m, rx_height_m=rx_height_m, bounds=bounds,
                     resolution_m=None if terrain is not None else resolution_m, technology=tech,
-                    model_params=params, extrapolate=extrapolate, progress=progress)
-        results[tech], models[tech] = r, {"model": m, "model_params": params}
-        tables[tech] = assess_villages(v, r, tech, usable_dbm=usable_dbm if tech == techs[0] else None,
-                                       blankspot_below=blankspot_below, covered_from=covered_from,
-                                       sigma_db=sigma_db, population_raster=population_raster, _cache=cache)
+                    model_params=model_params, extrapolate=extrapolate, progress=progress)
+        results[tech] = r
+        kw = dict(assess_kw)
+        if tech != techs[0]:
+            kw["usable_dbm"] = None  # the given level is the primary technology's
+        tables[tech] = assess_villages(v, r, tech, progress=progress, _cache=cache, **kw)
+    return tables, results
+
+
+def _indicators(tables, techs) -> dict:
+    from .indicator import LEVELS, indicator, indicator_by_technology
+
     primary = tables[techs[0]]
     inds = {}
     for level in LEVELS:
@@ -165,25 +184,30 @@ def run_villages(sites, villages, *, terrain=None, model: str = "auto", technolo
             ind = ind.merge(sdg.drop(columns=[c for c in sdg.columns if c in ind.columns and c != "kode"]),
                             on="kode", how="left")
         inds[level] = ind
-    meta = {
-        "technologies": techs, "models": models, "has_terrain": terrain is not None,
-        "terrain": results[techs[0]].metadata.get("terrain"),
-        "sites_source": s.attrs.get("source"), "n_sites": {t: int((s["technology"] == t).sum()) for t in techs},
-        "sites_outside_terrain_left_out": dropped,
+    return inds
+
+
+def _run_metadata(s, v, terrain, techs, tables, results, bounds, resolution_m, radius_m, rx_height_m, sigma_db,
+                  note) -> dict:
+    primary = tables[techs[0]]
+    first = results[techs[0]].metadata
+    if note is None and s.attrs.get("layout") == "opencellid":
+        note = TOWER_EXTRACT_NOTE
+    return {
+        "technologies": techs,
+        "models": {t: {"model": r.model, "model_params": dict(r.metadata.get("model_params", {}))}
+                   for t, r in results.items()},
+        "assumed": {t: r.metadata.get("assumed", {}) for t, r in results.items() if r.metadata.get("assumed")},
+        "has_terrain": terrain is not None, "terrain": first.get("terrain"),
+        "sites_source": s.attrs.get("source"), "sites_layout": s.attrs.get("layout"),
+        "site_defaults": s.attrs.get("defaults_applied", {}),
+        "n_sites": {t: int(r.metadata.get("n_sites", 0)) for t, r in results.items()},
+        "sites_off_grid": {t: r.metadata.get("sites_off_grid", {}) for t, r in results.items()},
         "villages_source": v.attrs.get("source"), "n_villages": int(len(v)),
         "code_system": v.attrs.get("code_system"), "repaired_geometries": v.attrs.get("repaired", []),
         "resolution_m": None if terrain is not None else float(resolution_m),
         "bounds": None if bounds is None else [float(b) for b in bounds], "radius_m": float(radius_m),
         "rx_height_m": float(rx_height_m), "usable_dbm": primary.attrs["usable_dbm"],
         "status_thresholds": primary.attrs["status_thresholds"], "sigma_db": float(sigma_db),
-        "note": TOWER_EXTRACT_NOTE if note is None else note,
+        "note": note,
     }
-    files = {}
-    if out_dir is not None:
-        from ..render.export import write_run
-
-        files = write_run(out_dir, tables, inds, meta)
-    meta["seconds"] = round(time.perf_counter() - t0, 3)
-    for t in tables.values():
-        t.attrs["run"] = meta
-    return VillageRun(primary, tables, inds, results, meta, files)

@@ -153,13 +153,24 @@ def _cell(v):
 
 def write_run(out_dir, tables: Mapping[str, pd.DataFrame], indicators: Mapping[str, pd.DataFrame],
               metadata: Mapping) -> dict:
-    """Write a run's outputs into ``out_dir``; returns {what: path}.
+    """Write a run's outputs into ``out_dir`` as one set; returns {what: final path}.
 
     ``villages_<tech>.csv`` and ``villages_<tech>.geojson`` per technology, ``indicator_<level>.csv``
     per level, ``indicators.xlsx`` (one sheet per level + 'villages' + 'about') and ``metadata.json``.
+    The set is written into a temporary sibling folder and swapped in whole
+    (:func:`coverage._atomic.atomic_dir`): an interrupt leaves ``out_dir`` as it was, a second run
+    never keeps the first run's files, and a folder of other files is refused. While writing,
+    ``<out_dir>.lock`` makes a second run into the same folder refuse instead of interleaving.
     """
+    from .._atomic import atomic_dir, output_lock
+
     out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    with output_lock(out_dir), atomic_dir(out_dir) as tmp:
+        names = _write_set(tmp, tables, indicators, metadata)
+    return {k: str(out_dir / Path(v).name) for k, v in names.items()}
+
+
+def _write_set(out_dir: Path, tables, indicators, metadata) -> dict:
     files = {}
     for tech, t in tables.items():
         files[f"villages_{tech}_csv"] = write_csv(t, out_dir / f"villages_{tech}.csv")
