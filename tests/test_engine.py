@@ -194,7 +194,8 @@ def test_geotiff_and_xarray_views(tmp_path):
     t = _terrain(np.zeros((41, 41)))
     r = _quiet(coverage.predict, t, _site_at(t, 20, 20), model="p526", radius_m=900)
     path = r.to_geotiff(tmp_path / "sub" / "cov.tif")
-    assert os.listdir(tmp_path / "sub") == ["cov.tif"]  # no temporary file left behind
+    # no temporary file left behind; the index -> site_id table beside the raster
+    assert sorted(os.listdir(tmp_path / "sub")) == ["cov.sites.csv", "cov.tif"]
     with rasterio.open(path) as src:
         assert src.count == 4 and src.dtypes[0] == "float32" and src.crs.to_epsg() == 32750
         assert src.descriptions == ("best_dbm", "best_server", "second_dbm", "n_servers")

@@ -88,7 +88,8 @@ def test_public_api_streams_geotiff_with_two_workers(case, tmp_path):
     assert isinstance(res, LazyCoverageResult) and isinstance(res, CoverageResult)
     assert res.metadata["engine"] == {"kind": "processes", "workers": 2, "numba_threads_per_task": 1,
                                       "task_seconds": res.metadata["engine"]["task_seconds"]}
-    assert sorted(os.listdir(tmp_path)) == ["cov.tif"]  # parts and temporary file removed
+    # parts, lock and temporary file removed; the index -> site_id table beside the raster
+    assert sorted(os.listdir(tmp_path)) == ["cov.sites.csv", "cov.tif"]
     with rasterio.open(out) as src:
         assert src.profile["tiled"] and src.block_shapes[0] == (64, 64)
     assert_same(ref, CoverageResult.from_geotiff(out))

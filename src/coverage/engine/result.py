@@ -28,6 +28,45 @@ __all__ = ["CoverageResult", "write_raster_atomic"]
 
 LAYERS = ("best_dbm", "best_server", "second_dbm", "n_servers")
 
+#: Unit and meaning of each layer, written into the GeoTIFF band metadata.
+BAND_UNITS = {"best_dbm": "dBm", "best_server": "site index", "second_dbm": "dBm", "n_servers": "count"}
+_BAND_NOTES = {
+    "best_dbm": "strongest signal of any site (technology metric); nodata: no site reaches",
+    "best_server": "0-based row of the strongest site in the sites table (see the .sites.csv beside this file "
+                   "and the COVERAGE_SITE_IDS tag); nodata (NaN): no server, never site 0",
+    "second_dbm": "second-strongest signal; nodata: fewer than two sites reach",
+    "n_servers": "sites at or above the server threshold",
+}
+
+
+def describe_bands(dst, names) -> None:
+    """Band descriptions, units and a one-line meaning of each layer of an open GeoTIFF."""
+    for i, name in enumerate(names, start=1):
+        dst.set_band_description(i, name)
+        if name in BAND_UNITS:
+            dst.set_band_unit(i, BAND_UNITS[name])
+            dst.update_tags(i, MEANING=_BAND_NOTES[name])
+
+
+def site_table_path(raster_path) -> str:
+    """Path of the index -> site_id table written beside a result GeoTIFF (``x.tif`` -> ``x.sites.csv``)."""
+    root, _ = os.path.splitext(os.fspath(raster_path))
+    return root + ".sites.csv"
+
+
+def write_site_table(raster_path, sites) -> str:
+    """Write ``best_server`` index -> site_id (and position, technology, frequency) beside a GeoTIFF."""
+    import pandas as pd
+
+    cols = [c for c in ("site_id", "lon", "lat", "technology", "freq_mhz", "height_m", "eirp_dbm")
+            if c in sites.columns]
+    table = pd.DataFrame(sites[cols]).reset_index(drop=True)
+    table.insert(0, "best_server", np.arange(len(table)))
+    path = site_table_path(raster_path)
+    with atomic_path(path) as tmp:
+        table.to_csv(tmp, index=False)
+    return path
+
 
 def write_raster_atomic(path, arrays: dict[str, np.ndarray], transform, crs, *, tags: dict | None = None,
                         nodata=np.nan, dtype="float32", cog: bool = False) -> str:
@@ -49,7 +88,7 @@ def write_raster_atomic(path, arrays: dict[str, np.ndarray], transform, crs, *, 
         with rasterio.open(tmp, "w", **profile) as dst:
             for i, name in enumerate(names, start=1):
                 dst.write(np.asarray(arrays[name], dtype=dtype), i)
-                dst.set_band_description(i, name)
+            describe_bands(dst, names)
             if tags:
                 dst.update_tags(**{k: (v if isinstance(v, str) else json.dumps(v)) for k, v in tags.items()})
     return path
@@ -133,8 +172,10 @@ class CoverageResult:
     def to_geotiff(self, path, layers=LAYERS, *, cog: bool = False) -> str:
         """Write the layers as bands of one float32 GeoTIFF (NaN nodata; best_server -1 becomes NaN).
 
-        Tags hold the model, metric, parameters and the site ids in ``best_server`` order. The file is
-        written to a temporary name and renamed, so a crash never leaves a half-written file.
+        Bands carry their name, unit and meaning; tags hold the model, metric, parameters and the site
+        ids in ``best_server`` order, and ``<name>.sites.csv`` beside the file maps each ``best_server``
+        value to its site_id for GIS users. The file is written to a temporary name and renamed, so a
+        crash never leaves a half-written file.
         """
         arrays = {}
         for name in layers:
@@ -144,7 +185,10 @@ class CoverageResult:
             if name == "best_server":
                 a[self.best_server < 0] = np.nan
             arrays[name] = a
-        return write_raster_atomic(path, arrays, self.transform, self.crs, tags=self.tags(), cog=cog)
+        out = write_raster_atomic(path, arrays, self.transform, self.crs, tags=self.tags(), cog=cog)
+        if "best_server" in arrays and "site_id" in getattr(self.sites, "columns", ()):
+            write_site_table(path, self.sites)
+        return out
 
     def to_xarray(self):
         """The layers as an ``xarray.Dataset`` with x/y coordinates of cell centres and CRS attributes."""

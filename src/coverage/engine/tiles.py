@@ -65,6 +65,7 @@ import numpy as np
 import pandas as pd
 from pyproj import CRS
 
+from .._atomic import output_lock
 from ..errors import CoverageWarning, InputError, TerrainExtentError, TerrainReadError
 from ..io.terrain import WGS84_A, Terrain, _bounds_in_crs
 from .prepare import (
@@ -75,7 +76,7 @@ from .prepare import (
     _smooth_earth_grid,
     _terrain_meta,
 )
-from .result import LAYERS, CoverageResult
+from .result import LAYERS, CoverageResult, describe_bands, write_site_table
 from .sweep import Grid
 
 log = logging.getLogger(__name__)
@@ -383,8 +384,7 @@ class _GeoTiffWriter:
                                 dtype="float32", crs=crs.to_wkt(), transform=transform, nodata=np.nan,
                                 compress="deflate", tiled=True, blockxsize=block, blockysize=block,
                                 BIGTIFF="IF_SAFER")
-        for i, name in enumerate(LAYERS, start=1):
-            self.ds.set_band_description(i, name)
+        describe_bands(self.ds, LAYERS)
 
     def write(self, res):
         from rasterio.windows import Window
@@ -678,10 +678,15 @@ def predict_tiled(terrain, sites, model: str = "p526", radius_m: float = 30_000.
     pairs = int(sum(len(v) for v in per_tile.values()))
     _warn_redundancy(pairs, len(prep.sites), tile_size, margin)
     base_meta = prep.meta(radius_m, rx_height_m, src.terrain_meta)
-    parts = _open_parts(out, base_meta, src, tile_size, prep) if out is not None else None
     client, own_client, engine, n_workers = _engine(client, workers)
     spec_of = _spec_factory(prep, src, per_tile, margin, (sx, sy, inside), rx_height_m, radius_m, engine)
-    try:
+    with contextlib.ExitStack() as stack:
+        if own_client:
+            stack.callback(client.close)
+        if out is not None:
+            # a second run writing the same out refuses instead of interleaving its tiles with ours
+            stack.enter_context(output_lock(out))
+        parts = _open_parts(out, base_meta, src, tile_size, prep) if out is not None else None
         run = _TiledRun(tiles, per_tile, parts, resume, out, src, tile_size, progress, prep.m.name)
         with run:
             run.schedule(client, engine, n_workers, spec_of)
@@ -692,9 +697,6 @@ def predict_tiled(terrain, sites, model: str = "p526", radius_m: float = 30_000.
             return CoverageResult(w.best, w.server, w.second, w.count, src.transform, src.crs, prep.sites,
                                   prep.metric, prep.tech, prep.m.name, meta)
         return run.publish(out, meta, prep, cog)
-    finally:
-        if own_client:
-            client.close()
 
 
 def _check_tiled_args(tile_size, out, workers):
@@ -924,6 +926,7 @@ class _TiledRun:
             with rasterio.Env(GDAL_CACHEMAX=_GDAL_CACHE_BYTES):
                 rasterio.shutil.copy(self.tmp_tif, final, driver="COG", compress="deflate", blocksize=256,
                                      BIGTIFF="IF_SAFER")
+        write_site_table(out, prep.sites)
         os.replace(final, out)  # out appears whole or not at all
         self.parts.remove()
         return LazyCoverageResult(out, prep.sites, meta)
