@@ -209,7 +209,7 @@ def test_read_geojson_codes_and_hierarchy(tmp_path):
 
 def test_invalid_geometry_error_names_file_row_code(tmp_path):
     p = _write_geojson(tmp_path, [_feat("64.72.01.1001", SQ), _feat("64.72.01.1002", BOWTIE)])
-    with pytest.raises(VillageError, match=r"v\.geojson: row 2 \(code '64\.72\.01\.1002'\): invalid geometry"):
+    with pytest.raises(VillageError, match=r"(?s)v\.geojson: .*row 2, column 'geometry': \(code '64\.72\.01\.1002'\) invalid geometry"):
         coverage.read_villages(p)
     with pytest.warns(coverage.CoverageWarning, match="repaired 1"):
         v = coverage.read_villages(p, repair=True)
@@ -218,7 +218,7 @@ def test_invalid_geometry_error_names_file_row_code(tmp_path):
 
 def test_empty_geometry_is_an_error(tmp_path):
     p = _write_geojson(tmp_path, [_feat("64.72.01.1001", SQ), _feat("64.72.01.1002", None)])
-    with pytest.raises(VillageError, match=r"row 2 \(code '64\.72\.01\.1002'\): empty geometry"):
+    with pytest.raises(VillageError, match=r"row 2, column 'geometry': \(code '64\.72\.01\.1002'\) empty geometry"):
         coverage.read_villages(p)
     empty = gpd.GeoDataFrame({"kode": ["64.72.01.1001"]}, geometry=[Polygon()], crs="EPSG:4326")
     with pytest.raises(VillageError, match="empty geometry"):
@@ -277,13 +277,13 @@ def test_csv_points_keep_leading_zeros_and_strings(tmp_path):
 def test_csv_errors_name_the_row(tmp_path):
     p = tmp_path / "v.csv"
     p.write_text("kode,lat,lng\n64.01.01.2009,-1.9,115.86\n64.01.01.2010,,115.81\n")
-    with pytest.raises(VillageError, match="row 3: missing longitude/latitude"):
+    with pytest.raises(VillageError, match="row 3, column 'lat': missing longitude/latitude"):
         coverage.read_villages(p)
     p.write_text("kode,lat,lng\n64.01.01.2009,115.86,-1.9\n")
     with pytest.raises(VillageError, match="swapped"):
         coverage.read_villages(p)
     p.write_text("kode,lat,lng\n64.01.01.2009,abc,115.8\n")
-    with pytest.raises(VillageError, match="row 2: column 'lat'"):
+    with pytest.raises(VillageError, match="row 2, column 'lat'"):
         coverage.read_villages(p)
     p.write_text("nama,lat,lng\nX,-1.9,115.86\n")
     with pytest.raises(coverage.FileFormatError, match="no village code column"):

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import CoverageWarning, FileFormatError, VillageError
+from ._problems import RowProblems
 
 __all__ = ["read_villages", "detect_code_system", "HIERARCHY_COLUMNS"]
 
@@ -56,9 +57,10 @@ def detect_code_system(codes, *, source: str = "<villages>", rows=None) -> str:
     rows = np.arange(1, len(codes) + 1) if rows is None else np.asarray(rows)
     other = np.flatnonzero(kinds == "other")
     if other.size:
-        i = int(other[0])
-        raise VillageError(f"{source}: row {rows[i]}: code {codes[i]!r} is neither Kemendagri 'PP.KK.CC.DDDD' "
-                           f"nor BPS 10 digits ({other.size} such codes)")
+        problems = RowProblems(source)
+        for i in other:
+            problems.add(rows[i], "code", f"code {codes[i]!r} is neither Kemendagri 'PP.KK.CC.DDDD' nor BPS 10 digits")
+        problems.raise_if_any(VillageError)
     found = sorted(set(kinds.tolist()))
     if len(found) > 1:
         ik = int(np.flatnonzero(kinds == "kemendagri")[0])
@@ -70,28 +72,35 @@ def detect_code_system(codes, *, source: str = "<villages>", rows=None) -> str:
     return found[0] if found else "kemendagri"
 
 
-def _codes_as_strings(values: pd.Series, source: str, column: str) -> pd.Series:
-    """Codes as clean strings; numbers (a GeoJSON/Excel writer's doing) become their integer text."""
+def _codes_as_strings(values: pd.Series, source: str, column: str, rows=None) -> pd.Series:
+    """Codes as clean strings; numbers (a GeoJSON/Excel writer's doing) become their integer text.
+
+    Every row without a usable code is reported in one :class:`VillageError`."""
+    rows = np.arange(1, len(values) + 1) if rows is None else np.asarray(rows)
+    problems = RowProblems(source)
     out = []
     numeric = False
     for i, v in enumerate(values.tolist()):
+        s = ""
         if v is None or (isinstance(v, float) and math.isnan(v)) or v is pd.NA:
-            raise VillageError(f"{source}: row {i + 1}: column {column!r} has no code")
-        if isinstance(v, (bool, np.bool_)):
-            raise VillageError(f"{source}: row {i + 1}: code {v!r} is not a code")
-        if isinstance(v, (int, np.integer)):
+            problems.add(rows[i], column, "no code")
+        elif isinstance(v, (bool, np.bool_)):
+            problems.add(rows[i], column, f"code {v!r} is not a code")
+        elif isinstance(v, (int, np.integer)):
             numeric = True
             s = str(int(v))
         elif isinstance(v, (float, np.floating)):
             numeric = True
             if not float(v).is_integer():
-                raise VillageError(f"{source}: row {i + 1}: code {v!r} in column {column!r} is a fraction")
-            s = str(int(v))
+                problems.add(rows[i], column, f"code {v!r} is a fraction")
+            else:
+                s = str(int(v))
         else:
             s = str(v).strip()
-        if not s:
-            raise VillageError(f"{source}: row {i + 1}: column {column!r} has an empty code")
+            if not s:
+                problems.add(rows[i], column, "empty code")
         out.append(s)
+    problems.raise_if_any(VillageError)
     if numeric:
         warnings.warn(f"{source}: column {column!r} stored codes as numbers; they are kept as strings "
                       f"(a number cannot keep leading zeros: store codes as text)", CoverageWarning, stacklevel=3)
@@ -128,9 +137,10 @@ def _numbers(series: pd.Series, source: str, column: str, rows) -> np.ndarray:
     blank = text.isna() | text.isin(["", "nan", "NaN", "None", "NA"])
     vals = pd.to_numeric(text.where(~blank, None), errors="coerce")
     bad = (vals.isna() & ~blank).to_numpy()
-    if bad.any():
-        i = int(np.flatnonzero(bad)[0])
-        raise VillageError(f"{source}: row {rows[i]}: column {column!r}: {series.iloc[i]!r} is not a number")
+    problems = RowProblems(source)
+    for i in np.flatnonzero(bad):
+        problems.add(rows[i], column, f"{series.iloc[i]!r} is not a number")
+    problems.raise_if_any(VillageError)
     return vals.to_numpy(dtype=float)
 
 
@@ -177,15 +187,13 @@ def _points_from_table(df: pd.DataFrame, source: str, lon_col, lat_col, rows):
                               f"{_LON_NAMES} and {_LAT_NAMES}); columns are {list(df.columns)}")
     lon = _numbers(df[lo], source, lo, rows)
     lat = _numbers(df[la], source, la, rows)
-    miss = ~np.isfinite(lon) | ~np.isfinite(lat)
-    if miss.any():
-        i = int(np.flatnonzero(miss)[0])
-        raise VillageError(f"{source}: row {rows[i]}: missing longitude/latitude (empty geometry)")
-    bad = (np.abs(lat) > 90) | (np.abs(lon) > 180)
-    if bad.any():
-        i = int(np.flatnonzero(bad)[0])
+    problems = RowProblems(source)
+    for i in np.flatnonzero(~np.isfinite(lon) | ~np.isfinite(lat)):
+        problems.add(rows[i], lo if not np.isfinite(lon[i]) else la, "missing longitude/latitude (no position)")
+    for i in np.flatnonzero((np.abs(lat) > 90) | (np.abs(lon) > 180)):
         hint = " (lat/lng swapped?)" if abs(lon[i]) <= 90 < abs(lat[i]) else ""
-        raise VillageError(f"{source}: row {rows[i]}: ({lon[i]}, {lat[i]}) is not a lon/lat in degrees{hint}")
+        problems.add(rows[i], la if abs(lat[i]) > 90 else lo, f"({lon[i]}, {lat[i]}) is not a lon/lat in degrees{hint}")
+    problems.raise_if_any(VillageError)
     gdf = gpd.GeoDataFrame(df, geometry=gpd.points_from_xy(lon, lat), crs="EPSG:4326")
     return gdf, source, rows
 
@@ -235,109 +243,147 @@ def read_villages(path, *, code: str | None = None, name: str | None = None, pop
         Unreadable file or missing columns.
     """
     import geopandas as gpd
-    import shapely
 
     gdf, source, rows = _read_any(path, layer, lon, lat)
     if len(gdf) == 0:
         raise FileFormatError(f"{source}: no villages")
     gdf = gdf.reset_index(drop=True)
+    ccol, codes, codes_in, system = _village_codes(gdf, source, rows, code, crosswalk)
+    gdf, polygonal, repaired = _checked_geometries(gdf, source, rows, codes, repair)
+    _check_duplicates(codes, source, rows)
+    out = _code_and_name_columns(gdf, ccol, codes, codes_in, name)
+    if hierarchy is not None:
+        out = _join_hierarchy(out, hierarchy, system)
+    _derive_hierarchy(out, system)
+    _population_column(out, population, source, rows)
+    first = ["kode", "nama", "type"] + HIERARCHY_COLUMNS + ["population"]
+    rest = [c for c in out.columns if c not in first and c != out.geometry.name]
+    out = out[first + rest + [out.geometry.name]]
+    out = gpd.GeoDataFrame(out, geometry=out.geometry.name, crs="EPSG:4326")
+    out.attrs.update(source=source, code_system=system, geometry_kind="polygon" if polygonal.any() else "point",
+                     repaired=repaired)
+    return out
+
+
+def _village_codes(gdf, source, rows, code, crosswalk):
+    """(code column, codes in the output system, codes as the file has them, system)."""
     ccol = _pick(gdf.columns, _CODE_NAMES, code, "code")
     if ccol is None:
         raise FileFormatError(f"{source}: no village code column (one of {_CODE_NAMES}); columns are "
                               f"{list(gdf.columns)}")
-    codes = _codes_as_strings(gdf[ccol], source, ccol)
+    codes = _codes_as_strings(gdf[ccol], source, ccol, rows)
     codes_in = codes
-
-    # ---- code system, crosswalk
-    kinds = np.array([_code_kind(c) for c in codes])
     if crosswalk is not None:
-        if isinstance(crosswalk, str):
-            if crosswalk not in gdf.columns:
-                raise FileFormatError(f"{source}: no crosswalk column {crosswalk!r}")
-            xw_vals = _codes_as_strings(gdf[crosswalk], source, crosswalk)
-            target = detect_code_system(xw_vals, source=f"{source} crosswalk column {crosswalk!r}", rows=rows)
-            translated = [c if k == target else x for c, k, x in zip(codes, kinds, xw_vals)]
-        else:
-            m = {str(k): str(v) for k, v in dict(crosswalk).items()}
-            target = detect_code_system(list(m.values()), source=f"{source} crosswalk")
-            translated = []
-            for i, (c, k) in enumerate(zip(codes, kinds)):
-                if k == target:
-                    translated.append(c)
-                elif c in m:
-                    translated.append(m[c])
-                else:
-                    raise VillageError(f"{source}: row {rows[i]}: code {c!r} is not in the crosswalk")
-        gdf["kode_input"] = codes.to_numpy()
-        codes = pd.Series(translated, index=gdf.index, dtype=object)
-    system = detect_code_system(codes, source=source, rows=rows)
+        codes = _translate(codes, gdf, source, rows, crosswalk)
+        gdf["kode_input"] = codes_in.to_numpy()
+    return ccol, codes, codes_in, detect_code_system(codes, source=source, rows=rows)
 
-    # ---- geometry
-    geom = gdf.geometry
+
+def _translate(codes, gdf, source, rows, crosswalk) -> pd.Series:
+    """Codes translated into the crosswalk's target system (codes already in it are kept)."""
+    kinds = np.array([_code_kind(c) for c in codes])
+    if isinstance(crosswalk, str):
+        if crosswalk not in gdf.columns:
+            raise FileFormatError(f"{source}: no crosswalk column {crosswalk!r}")
+        xw_vals = _codes_as_strings(gdf[crosswalk], source, crosswalk, rows)
+        target = detect_code_system(xw_vals, source=f"{source} crosswalk column {crosswalk!r}", rows=rows)
+        translated = [c if k == target else x for c, k, x in zip(codes, kinds, xw_vals)]
+    else:
+        m = {str(k): str(v) for k, v in dict(crosswalk).items()}
+        target = detect_code_system(list(m.values()), source=f"{source} crosswalk")
+        problems = RowProblems(source)
+        translated = []
+        for i, (c, k) in enumerate(zip(codes, kinds)):
+            if k != target and c not in m:
+                problems.add(rows[i], "code", f"code {c!r} is not in the crosswalk")
+            translated.append(c if k == target else m.get(c, c))
+        problems.raise_if_any(VillageError)
+    return pd.Series(translated, index=gdf.index, dtype=object)
+
+
+def _checked_geometries(gdf, source, rows, codes, repair):
+    """(GeoDataFrame in EPSG:4326 with valid geometries, polygonal mask, repaired codes)."""
+    import shapely
+
     if gdf.crs is None:
-        b = geom.total_bounds
+        b = gdf.geometry.total_bounds
         if not (np.all(np.isfinite(b)) and -180 <= b[0] and b[2] <= 180 and -90 <= b[1] and b[3] <= 90):
             raise FileFormatError(f"{source}: no CRS and coordinates are not lon/lat degrees")
         gdf = gdf.set_crs("EPSG:4326")
     elif not gdf.crs.equals("EPSG:4326"):
         gdf = gdf.to_crs("EPSG:4326")
     geom = gdf.geometry.values
+    problems = RowProblems(source)
     missing = shapely.is_missing(geom) | shapely.is_empty(geom)
-    if missing.any():
-        i = int(np.flatnonzero(missing)[0])
-        raise VillageError(f"{source}: row {rows[i]} (code {codes.iloc[i]!r}): empty geometry "
-                           f"({int(missing.sum())} villages have none)")
+    for i in np.flatnonzero(missing):
+        problems.add(rows[i], "geometry", f"(code {codes.iloc[i]!r}) empty geometry")
     types = shapely.get_type_id(geom)  # 0 point, 3 polygon, 6 multipolygon
-    ok_type = np.isin(types, [0, 3, 6])
-    if not ok_type.all():
-        i = int(np.flatnonzero(~ok_type)[0])
-        raise VillageError(f"{source}: row {rows[i]} (code {codes.iloc[i]!r}): a {geom[i].geom_type} is "
-                           f"neither a village polygon nor a point")
+    for i in np.flatnonzero(~np.isin(types, [0, 3, 6]) & ~missing):
+        problems.add(rows[i], "geometry", f"(code {codes.iloc[i]!r}) a {geom[i].geom_type} is neither a village "
+                                          f"polygon nor a point")
+    problems.raise_if_any(VillageError)
     polygonal = types != 0
     if polygonal.any() and (~polygonal).any():
         raise VillageError(f"{source}: mixes polygons and points (row {rows[int(np.flatnonzero(~polygonal)[0])]} "
                            f"is a point): give one kind per layer")
-    invalid = ~shapely.is_valid(geom)
-    repaired: list[str] = []
-    if invalid.any():
-        idx = np.flatnonzero(invalid)
-        i = int(idx[0])
-        if not repair:
-            raise VillageError(f"{source}: row {rows[i]} (code {codes.iloc[i]!r}): invalid geometry "
-                               f"({shapely.is_valid_reason(geom[i])}); {idx.size} invalid in all — fix them or "
-                               f"pass repair=True (shapely.make_valid)")
-        geom = geom.copy()
-        for j in idx:
-            fixed = shapely.make_valid(geom[j])
-            parts = [g for g in shapely.get_parts(fixed) if g.geom_type in ("Polygon", "MultiPolygon")]
-            poly = shapely.union_all(parts) if parts else None
-            if poly is None or poly.is_empty or poly.area == 0:
-                raise VillageError(f"{source}: row {rows[j]} (code {codes.iloc[j]!r}): invalid geometry that "
-                                   f"does not repair into a polygon")
-            geom[j] = poly
-            repaired.append(codes.iloc[j])
-        gdf = gdf.set_geometry(gpd.GeoSeries(geom, index=gdf.index, crs="EPSG:4326"))
-        warnings.warn(f"{source}: repaired {len(repaired)} invalid polygon(s) with make_valid: {repaired[:10]}",
-                      CoverageWarning, stacklevel=2)
+    gdf, repaired = _repaired(gdf, source, rows, codes, repair)
     if polygonal.any():
-        zero = shapely.area(gdf.geometry.values) <= 0
-        if zero.any():
-            i = int(np.flatnonzero(zero)[0])
-            raise VillageError(f"{source}: row {rows[i]} (code {codes.iloc[i]!r}): polygon of zero area")
+        for i in np.flatnonzero(shapely.area(gdf.geometry.values) <= 0):
+            problems.add(rows[i], "geometry", f"(code {codes.iloc[i]!r}) polygon of zero area")
     else:
         xy = shapely.get_coordinates(gdf.geometry.values)
-        if not np.all(np.isfinite(xy)):
-            i = int(np.flatnonzero(~np.isfinite(xy).all(axis=1))[0])
-            raise VillageError(f"{source}: row {rows[i]} (code {codes.iloc[i]!r}): point without coordinates")
+        for i in np.flatnonzero(~np.isfinite(xy).all(axis=1)):
+            problems.add(rows[i], "geometry", f"(code {codes.iloc[i]!r}) point without coordinates")
+    problems.raise_if_any(VillageError)
+    return gdf, polygonal, repaired
 
-    # ---- duplicates
+
+def _repaired(gdf, source, rows, codes, repair):
+    """Invalid polygons: every one named in one error, or repaired with make_valid (and said)."""
+    import geopandas as gpd
+    import shapely
+
+    geom = gdf.geometry.values
+    idx = np.flatnonzero(~shapely.is_valid(geom))
+    if idx.size == 0:
+        return gdf, []
+    problems = RowProblems(source)
+    if not repair:
+        for j in idx:
+            problems.add(rows[j], "geometry", f"(code {codes.iloc[j]!r}) invalid geometry "
+                                              f"({shapely.is_valid_reason(geom[j])})")
+        raise VillageError(problems.message() + "\n  fix them or pass repair=True (shapely.make_valid)")
+    geom = geom.copy()
+    repaired = []
+    for j in idx:
+        parts = [g for g in shapely.get_parts(shapely.make_valid(geom[j]))
+                 if g.geom_type in ("Polygon", "MultiPolygon")]
+        poly = shapely.union_all(parts) if parts else None
+        if poly is None or poly.is_empty or poly.area == 0:
+            problems.add(rows[j], "geometry", f"(code {codes.iloc[j]!r}) invalid geometry that does not repair "
+                                              f"into a polygon")
+            continue
+        geom[j] = poly
+        repaired.append(codes.iloc[j])
+    problems.raise_if_any(VillageError)
+    gdf = gdf.set_geometry(gpd.GeoSeries(geom, index=gdf.index, crs="EPSG:4326"))
+    warnings.warn(f"{source}: repaired {len(repaired)} invalid polygon(s) with make_valid: {repaired[:10]}",
+                  CoverageWarning, stacklevel=4)
+    return gdf, repaired
+
+
+def _check_duplicates(codes, source, rows) -> None:
     dup = codes.duplicated(keep=False).to_numpy()
-    if dup.any():
-        first = codes[dup].iloc[0]
-        where = [int(rows[i]) for i in np.flatnonzero((codes == first).to_numpy())]
-        raise VillageError(f"{source}: duplicate village code {first!r} at rows {where} "
-                           f"({int(codes[dup].nunique())} duplicated codes in all)")
+    if not dup.any():
+        return
+    problems = RowProblems(source)
+    for code_value in pd.unique(codes[dup]):
+        where = [int(rows[i]) for i in np.flatnonzero((codes == code_value).to_numpy())]
+        problems.add(where[0], "code", f"duplicate village code {code_value!r} at rows {where}")
+    problems.raise_if_any(VillageError)
 
+
+def _code_and_name_columns(gdf, ccol, codes, codes_in, name):
     out = gdf.copy()
     if ccol != "kode" and "kode" in out.columns:
         out = out.rename(columns={"kode": "kode_other"})  # a 'kode' that is not the village code
@@ -349,35 +395,40 @@ def read_villages(path, *, code: str | None = None, name: str | None = None, pop
         out["nama"] = out[ncol].astype(str)
     elif ncol is None:
         out["nama"] = pd.Series([None] * len(out), dtype=object)
+    return out
 
-    # ---- hierarchy table
-    if hierarchy is not None:
-        h = hierarchy if isinstance(hierarchy, pd.DataFrame) else pd.read_csv(hierarchy, dtype=str,
-                                                                               keep_default_na=False)
-        hsrc = "<hierarchy DataFrame>" if isinstance(hierarchy, pd.DataFrame) else str(hierarchy)
-        hcode = _pick(h.columns, _CODE_NAMES, None, "code")
-        if hcode is None:
-            raise FileFormatError(f"{hsrc}: no code column to join on")
-        hcodes = _codes_as_strings(h[hcode], hsrc, hcode)
-        hsys = detect_code_system(hcodes, source=hsrc)
-        if hsys != system:
-            raise VillageError(f"{hsrc}: codes are {hsys} but the villages' are {system}: they are different "
-                               f"numberings and cannot be joined without a crosswalk")
-        keep = [c for c in HIERARCHY_COLUMNS + ["type"] + _POP_NAMES if c in h.columns and c != hcode]
-        h2 = pd.DataFrame({"kode": hcodes.to_numpy()})
-        for c in keep:
-            h2[c] = h[c].to_numpy()
-        if h2["kode"].duplicated().any():
-            raise VillageError(f"{hsrc}: duplicate code {h2.loc[h2['kode'].duplicated(), 'kode'].iloc[0]!r}")
-        out = out.drop(columns=[c for c in keep if c in out.columns])
-        out = out.merge(h2, on="kode", how="left", validate="one_to_one")
-        unmatched = ~out["kode"].isin(set(h2["kode"]))
-        if unmatched.any():
-            warnings.warn(f"{hsrc}: {int(unmatched.sum())} village codes have no hierarchy row (e.g. "
-                          f"{out.loc[unmatched, 'kode'].iloc[0]!r}); parent codes derived from the code",
-                          CoverageWarning, stacklevel=2)
 
-    # ---- hierarchy derived from the code where absent
+def _join_hierarchy(out, hierarchy, system):
+    """Join a hierarchy table (same code system) on the code."""
+    h = hierarchy if isinstance(hierarchy, pd.DataFrame) else pd.read_csv(hierarchy, dtype=str,
+                                                                           keep_default_na=False)
+    hsrc = "<hierarchy DataFrame>" if isinstance(hierarchy, pd.DataFrame) else str(hierarchy)
+    hcode = _pick(h.columns, _CODE_NAMES, None, "code")
+    if hcode is None:
+        raise FileFormatError(f"{hsrc}: no code column to join on")
+    hcodes = _codes_as_strings(h[hcode], hsrc, hcode)
+    hsys = detect_code_system(hcodes, source=hsrc)
+    if hsys != system:
+        raise VillageError(f"{hsrc}: codes are {hsys} but the villages' are {system}: they are different "
+                           f"numberings and cannot be joined without a crosswalk")
+    keep = [c for c in HIERARCHY_COLUMNS + ["type"] + _POP_NAMES if c in h.columns and c != hcode]
+    h2 = pd.DataFrame({"kode": hcodes.to_numpy()})
+    for c in keep:
+        h2[c] = h[c].to_numpy()
+    if h2["kode"].duplicated().any():
+        raise VillageError(f"{hsrc}: duplicate code {h2.loc[h2['kode'].duplicated(), 'kode'].iloc[0]!r}")
+    out = out.drop(columns=[c for c in keep if c in out.columns])
+    out = out.merge(h2, on="kode", how="left", validate="one_to_one")
+    unmatched = ~out["kode"].isin(set(h2["kode"]))
+    if unmatched.any():
+        warnings.warn(f"{hsrc}: {int(unmatched.sum())} village codes have no hierarchy row (e.g. "
+                      f"{out.loc[unmatched, 'kode'].iloc[0]!r}); parent codes derived from the code",
+                      CoverageWarning, stacklevel=4)
+    return out
+
+
+def _derive_hierarchy(out, system) -> None:
+    """Parent codes derived from the village code where absent; names and type columns present."""
     parents = [_parents(c, system) for c in out["kode"]]
     for j, col in enumerate(("kode_kec", "kode_kab", "kode_prov")):
         derived = pd.Series([p[j] for p in parents], index=out.index, dtype=object)
@@ -395,22 +446,15 @@ def read_villages(path, *, code: str | None = None, name: str | None = None, pop
         out["type"] = [("kelurahan" if c[9] == "1" else "desa" if c[9] == "2" else None)
                        if system == "kemendagri" else None for c in out["kode"]]
 
-    # ---- population
-    pcol = _pick(out.columns, _POP_NAMES, population, "population")
-    if pcol is not None:
-        pop = _numbers(out[pcol], source, pcol, rows)
-        neg = pop < 0
-        if neg.any():
-            i = int(np.flatnonzero(neg)[0])
-            raise VillageError(f"{source}: row {rows[i]} (code {out['kode'].iloc[i]!r}): negative population")
-        out["population"] = pop
-    else:
-        out["population"] = np.nan
 
-    first = ["kode", "nama", "type"] + HIERARCHY_COLUMNS + ["population"]
-    rest = [c for c in out.columns if c not in first and c != out.geometry.name]
-    out = out[first + rest + [out.geometry.name]]
-    out = gpd.GeoDataFrame(out, geometry=out.geometry.name, crs="EPSG:4326")
-    out.attrs.update(source=source, code_system=system, geometry_kind="polygon" if polygonal.any() else "point",
-                     repaired=repaired)
-    return out
+def _population_column(out, population, source, rows) -> None:
+    pcol = _pick(out.columns, _POP_NAMES, population, "population")
+    if pcol is None:
+        out["population"] = np.nan
+        return
+    pop = _numbers(out[pcol], source, pcol, rows)
+    problems = RowProblems(source)
+    for i in np.flatnonzero(pop < 0):
+        problems.add(rows[i], pcol, f"(code {out['kode'].iloc[i]!r}) negative population {pop[i]:g}")
+    problems.raise_if_any(VillageError)
+    out["population"] = pop
