@@ -18,6 +18,7 @@ __all__ = [
     "FileFormatError",
     "VillageError",
     "OutputLockedError",
+    "MissingFileError",
     "CoverageWarning",
     "ModelRangeWarning",
     "TerrainWarning",
@@ -46,6 +47,10 @@ class VillageError(InputError):
 
 class FileFormatError(CoverageError, ValueError):
     """A file exists but its content cannot be understood (empty, malformed, missing columns)."""
+
+
+class MissingFileError(CoverageError, FileNotFoundError):
+    """An input file does not exist; the message names it and what it was meant to be."""
 
 
 class OutputLockedError(CoverageError, OSError):

@@ -317,6 +317,10 @@ def _assessment_inputs(villages, result, technology, usable_dbm, classes, status
         raise InputError("no villages to assess")
     if "kode" not in villages.columns:
         raise InputError("villages need a 'kode' column: read them with coverage.read_villages")
+    missing = [a for a in ("best_dbm", "transform", "crs", "sites", "sample") if not hasattr(result, a)]
+    if missing:
+        raise InputError(f"result must be a CoverageResult (coverage.predict), got {type(result).__name__} "
+                         f"without {missing}")
     rtech = str(getattr(result, "technology", "4g")).lower()
     tech = rtech if technology is None else str(technology).lower()
     if tech != rtech:
@@ -325,7 +329,10 @@ def _assessment_inputs(villages, result, technology, usable_dbm, classes, status
         raise InputError(f"technology {tech!r} does not match the result's {rtech!r} ({result.metric}){hint}")
     if tech not in USABLE_DBM and usable_dbm is None:
         raise InputError(f"technology {tech!r} has no usable level: give usable_dbm")
-    T = float(USABLE_DBM[tech] if usable_dbm is None else usable_dbm)
+    try:
+        T = float(USABLE_DBM[tech] if usable_dbm is None else usable_dbm)
+    except (TypeError, ValueError):
+        T = float("nan")
     if not np.isfinite(T):
         raise InputError(f"usable_dbm must be a finite level in dBm, got {usable_dbm!r}")
     cls = signal_classes(tech, classes)

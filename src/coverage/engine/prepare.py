@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import math
+import os
 import warnings
 from dataclasses import dataclass, field
 
@@ -35,6 +36,8 @@ AUTO_EMPIRICAL_BANDS = (("hata", 150.0, 1500.0), ("cost231", 1500.0, 2000.0))
 
 
 def _as_sites(sites):
+    if not isinstance(sites, (pd.DataFrame, str, os.PathLike)):
+        raise InputError(f"sites must be a path or a (Geo)DataFrame of towers, got {type(sites).__name__}")
     if isinstance(sites, pd.DataFrame):
         if {"site_id", "lon", "lat", "height_m", "freq_mhz", "eirp_dbm", "technology"} <= set(sites.columns) \
                 and "geometry" in sites.columns:
@@ -179,7 +182,10 @@ def _prepare(model, model_params, radius_m, rx_height_m, sites, technology, serv
     techs = sorted(set(sites["technology"]))
     tech = techs[0] if len(techs) == 1 else "mixed"
     metric = METRICS.get(tech, "rx_power_dbm")
-    threshold = USABLE_DBM[tech] if server_threshold_dbm is None else float(server_threshold_dbm)
+    try:
+        threshold = USABLE_DBM[tech] if server_threshold_dbm is None else float(server_threshold_dbm)
+    except (TypeError, ValueError):
+        threshold = float("nan")
     if not np.isfinite(threshold):
         raise InputError(f"server_threshold_dbm must be a finite level in dBm, got {server_threshold_dbm!r}")
     return Prepared(m, params, sites, tech, metric, threshold, assumed)
@@ -187,7 +193,12 @@ def _prepare(model, model_params, radius_m, rx_height_m, sites, technology, serv
 
 def _grid_without_terrain(bounds, resolution_m, crs) -> Grid:
     lon_min, lat_min, lon_max, lat_max = check_bounds(bounds)
-    if crs is None or CRS.from_user_input(crs).is_geographic:
+    if crs is not None:
+        try:
+            crs = CRS.from_user_input(crs)
+        except Exception as exc:  # pyproj.exceptions.CRSError and whatever a bad object raises
+            raise InputError(f"crs {crs!r} is not a coordinate reference system pyproj knows ({exc})") from exc
+    if crs is None or crs.is_geographic:
         m_rad, _ = earth_radii_m(0.5 * (lat_min + lat_max))
         dlat = math.degrees(resolution_m / m_rad)
         dlon = dlat  # square cells in degrees; metres differ by cos(lat), handled by the kernels

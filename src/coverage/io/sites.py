@@ -22,7 +22,7 @@ from typing import Mapping
 import numpy as np
 import pandas as pd
 
-from ..errors import CoverageWarning, FileFormatError, InputError, SiteError
+from ..errors import CoverageWarning, FileFormatError, InputError, MissingFileError, SiteError
 from ._problems import RowProblems
 
 __all__ = [
@@ -231,7 +231,7 @@ def _read_spreadsheet(path: Path) -> pd.DataFrame:
 def _read_table(path: Path) -> tuple[pd.DataFrame, str]:
     """Read a file into a DataFrame; returns it and the layout ('opencellid' or 'plain')."""
     if not path.exists():
-        raise FileNotFoundError(f"sites file not found: {path}")
+        raise MissingFileError(f"sites file not found: {path}")
     if path.is_dir():
         raise FileFormatError(f"{path}: is a folder, not a sites file")
     if path.stat().st_size == 0:
@@ -251,7 +251,13 @@ def _read_table(path: Path) -> tuple[pd.DataFrame, str]:
                 df = pd.read_csv(path, header=0 if header else None, names=None if header else OPENCELLID_COLUMNS,
                                  dtype={"radio": str}, encoding=encoding)
                 return df, "opencellid"
-            df = pd.read_csv(path, dtype=str, keep_default_na=False, sep=delimiter, encoding=encoding)
+            with warnings.catch_warnings():
+                warnings.simplefilter("error", pd.errors.ParserWarning)
+                # index_col=False: a row with more fields than the header is an error, never an index
+                df = pd.read_csv(path, dtype=str, keep_default_na=False, sep=delimiter, encoding=encoding,
+                                 index_col=False)
+        except pd.errors.ParserWarning:
+            raise FileFormatError(_ragged(path, encoding, delimiter)) from None
         except pd.errors.EmptyDataError as exc:
             raise FileFormatError(f"{path}: the sites file is empty") from exc
         except (pd.errors.ParserError, UnicodeDecodeError) as exc:
@@ -262,6 +268,21 @@ def _read_table(path: Path) -> tuple[pd.DataFrame, str]:
     if len(df) == 0:
         raise FileFormatError(f"{path}: the sites file has a header but no rows")
     return df, layout
+
+
+def _ragged(path: Path, encoding: str, delimiter: str) -> str:
+    """The message for rows with more fields than the header (each listed with its line)."""
+    import csv
+
+    problems = RowProblems(str(path))
+    with open(path, encoding=encoding, errors="replace", newline="") as fh:
+        reader = csv.reader(fh, delimiter=delimiter)
+        header = next(reader, [])
+        for i, fields in enumerate(reader, start=1):
+            if len(fields) > len(header):
+                problems.add(i, "(line)", f"{len(fields)} fields but the header has {len(header)}: "
+                                          f"{delimiter.join(fields)[:60]!r}")
+    return problems.message() if len(problems) else f"{path}: rows with more fields than the header"
 
 
 def read_sites(path, *, height_m: float | None = None, defaults: Mapping[str, TechnologyDefaults] | None = None,

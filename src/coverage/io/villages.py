@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..errors import CoverageWarning, FileFormatError, VillageError
+from ..errors import CoverageWarning, FileFormatError, MissingFileError, VillageError
 from ._problems import RowProblems
 
 __all__ = ["read_villages", "detect_code_system", "HIERARCHY_COLUMNS"]
@@ -154,7 +154,7 @@ def _read_any(path, layer, lon_col, lat_col):
         return _points_from_table(path.copy(), "<DataFrame>", lon_col, lat_col, np.arange(1, len(path) + 1))
     p = Path(path)
     if not p.exists():
-        raise FileNotFoundError(f"villages file not found: {p}")
+        raise MissingFileError(f"villages file not found: {p}")
     if p.is_file() and p.stat().st_size == 0:
         raise FileFormatError(f"{p}: the villages file is empty")
     if p.suffix.lower() in (".csv", ".txt", ".tsv"):

@@ -40,6 +40,21 @@ class Validity:
         return ", ".join(parts) or "no stated limits"
 
 
+def _checked_param(model: str, name: str, value, default, limits):
+    """``value`` of model parameter ``name``, checked against the kind of its default and its limits."""
+    numeric = isinstance(default, (int, float, np.number)) and not isinstance(default, (bool, np.bool_))
+    if numeric:
+        ok = isinstance(value, (int, float, np.number)) and not isinstance(value, (bool, np.bool_))
+        if not ok or not np.isfinite(value):
+            raise InputError(f"model {model!r}: parameter {name!r} must be a finite number, got {value!r}")
+        if limits is not None and not (limits[0] < value < limits[1]):
+            raise InputError(f"model {model!r}: parameter {name!r}={value!r} is outside ({limits[0]:g}, "
+                             f"{limits[1]:g})")
+    elif isinstance(default, str) and not isinstance(value, str):
+        raise InputError(f"model {model!r}: parameter {name!r} must be text, got {value!r}")
+    return value
+
+
 def _show(value):
     v = np.unique(np.asarray(value, dtype=float).ravel())
     return v[0] if v.size == 1 else f"{v.min():g}..{v.max():g}"
@@ -61,16 +76,21 @@ class PropagationModel:
     reference: str
     validity: Validity
     defaults: Mapping[str, Any] = field(default_factory=dict)
+    #: Open interval (lo, hi) each numeric parameter must lie in, e.g. ``{"k_factor": (0, inf)}``.
+    limits: Mapping[str, tuple[float, float]] = field(default_factory=dict)
     kind: ClassVar[str] = "abstract"
 
     def params(self, overrides: Mapping[str, Any] | None) -> dict:
-        """Model parameters with defaults applied; unknown names are an error."""
+        """Model parameters with defaults applied; unknown names, values of the wrong kind (text for a
+        number, NaN) and values outside :attr:`limits` are an :class:`InputError` naming the parameter."""
+        if overrides is not None and not hasattr(overrides, "items"):
+            raise InputError(f"model_params must be a mapping of parameter names to values, got {overrides!r}")
         out = dict(self.defaults)
         for k, v in (overrides or {}).items():
             if k not in out:
                 raise InputError(f"model {self.name!r} has no parameter {k!r}; "
                                  f"known: {sorted(out) or 'none'}")
-            out[k] = v
+            out[k] = _checked_param(self.name, k, v, out[k], self.limits.get(k))
         return out
 
     def check(self, *, freq_mhz, h_tx_m, h_rx_m, extrapolate: bool = False, where: str = "") -> None:

@@ -13,6 +13,8 @@ gives the median (50 % time) loss without clutter, foliage or building-entry los
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from ..errors import InputError
@@ -106,4 +108,5 @@ P526_MODEL = P526(
     validity=Validity(freq_mhz=(30.0, 6000.0), distance_km=(0.0, 3000.0), h_tx_m=(1.0, 3000.0),
                       h_rx_m=(1.0, 3000.0)),
     defaults={"k_factor": 4.0 / 3.0, "pol": "vertical", "eps_r": 22.0, "sigma_s": 0.003},
+    limits={"k_factor": (0.0, math.inf), "eps_r": (0.999999, math.inf), "sigma_s": (0.0, math.inf)},
 )
