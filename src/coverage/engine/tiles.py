@@ -690,13 +690,14 @@ def predict_tiled(terrain, sites, model: str = "p526", radius_m: float = 30_000.
         run = _TiledRun(tiles, per_tile, parts, resume, out, src, tile_size, progress, prep.m.name)
         with run:
             run.schedule(client, engine, n_workers, spec_of)
-        meta = dict(base_meta)
-        meta.update(run.metadata(t_start, src.shape, tile_size, pairs, len(prep.sites), margin, engine, n_workers))
-        if out is None:
-            w = run.writer
-            return CoverageResult(w.best, w.server, w.second, w.count, src.transform, src.crs, prep.sites,
-                                  prep.metric, prep.tech, prep.m.name, meta)
-        return run.publish(out, meta, prep, cog)
+            meta = dict(base_meta)
+            meta.update(run.metadata(t_start, src.shape, tile_size, pairs, len(prep.sites), margin, engine,
+                                     n_workers))
+            if out is None:
+                w = run.writer
+                return CoverageResult(w.best, w.server, w.second, w.count, src.transform, src.crs, prep.sites,
+                                      prep.metric, prep.tech, prep.m.name, meta)
+            return run.publish(out, meta, prep, cog)
 
 
 def _check_tiled_args(tile_size, out, workers):

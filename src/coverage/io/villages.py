@@ -130,17 +130,20 @@ def _pick(columns, names, given=None, what="column"):
     return None
 
 
-def _numbers(series: pd.Series, source: str, column: str, rows) -> np.ndarray:
+def _numbers(series: pd.Series, source: str, column: str, rows, problems: RowProblems | None = None) -> np.ndarray:
+    """Numbers of a column; unparseable cells are added to ``problems`` (or raised at once without it)."""
     if pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series):
         return series.to_numpy(dtype=float)
     text = series.astype("string").str.strip()
     blank = text.isna() | text.isin(["", "nan", "NaN", "None", "NA"])
     vals = pd.to_numeric(text.where(~blank, None), errors="coerce")
     bad = (vals.isna() & ~blank).to_numpy()
-    problems = RowProblems(source)
+    own = problems is None
+    problems = RowProblems(source) if own else problems
     for i in np.flatnonzero(bad):
         problems.add(rows[i], column, f"{series.iloc[i]!r} is not a number")
-    problems.raise_if_any(VillageError)
+    if own:
+        problems.raise_if_any(VillageError)
     return vals.to_numpy(dtype=float)
 
 
@@ -185,9 +188,9 @@ def _points_from_table(df: pd.DataFrame, source: str, lon_col, lat_col, rows):
     if lo is None or la is None:
         raise FileFormatError(f"{source}: a villages table needs longitude and latitude columns (one of "
                               f"{_LON_NAMES} and {_LAT_NAMES}); columns are {list(df.columns)}")
-    lon = _numbers(df[lo], source, lo, rows)
-    lat = _numbers(df[la], source, la, rows)
     problems = RowProblems(source)
+    lon = _numbers(df[lo], source, lo, rows, problems)
+    lat = _numbers(df[la], source, la, rows, problems)
     for i in np.flatnonzero(~np.isfinite(lon) | ~np.isfinite(lat)):
         problems.add(rows[i], lo if not np.isfinite(lon[i]) else la, "missing longitude/latitude (no position)")
     for i in np.flatnonzero((np.abs(lat) > 90) | (np.abs(lon) > 180)):
