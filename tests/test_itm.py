@@ -7,6 +7,7 @@ import json
 import math
 import re
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -42,7 +43,7 @@ def _read_pfls(path):
 def _read_inputs(path):
     """NTIA driver input file: ``key,value[,value...]`` per line."""
     out = {}
-    for line in open(path).read().splitlines():
+    for line in Path(path).read_text().splitlines():
         if line.strip():
             key, *vals = [v.strip() for v in line.split(",")]
             out[key] = [float(v) for v in vals]
@@ -51,7 +52,7 @@ def _read_inputs(path):
 
 def _read_report(path):
     """NTIA driver report: scalar entries as (value, decimals) and the loss table if any."""
-    text = open(path).read()
+    text = Path(path).read_text()
     vals = {}
     for line in text.splitlines():
         m = re.match(r"^(\S.*?)\s{2,}(-?0x[0-9A-Fa-f]+|-?\d+(?:\.\d+)?)\b", line)
@@ -76,7 +77,7 @@ def _cmd(shared_file, name):
 
 def _cmd_profile(shared_file):
     vals = [float(v) for v in
-            open(shared_file(REF + "cmd_examples/pfl.txt")).read().replace("\n", "").split(",")
+            Path(shared_file(REF + "cmd_examples/pfl.txt")).read_text().replace("\n", "").split(",")
             if v.strip()]
     assert len(vals) == int(vals[0]) + 3
     return np.array(vals[2:]), vals[1]
@@ -235,7 +236,7 @@ def test_cmd_area_cr_table(shared_file):
 
 @pytest.mark.shared
 def test_crystal_palace_mursley(shared_file):
-    case = json.load(open(shared_file(REF + "crystal_palace_mursley_itm_p2p.json")))
+    case = json.loads(Path(shared_file(REF + "crystal_palace_mursley_itm_p2p.json")).read_text())
     z = np.array(case["profile_elevation_m_tx_to_rx"], dtype=float)
     inp = case["inputs"]
     assert z.shape[0] == case["profile_num_points"]

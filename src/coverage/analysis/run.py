@@ -57,7 +57,7 @@ def run_villages(sites, villages, *, terrain=None, model: str = "auto", technolo
                  blankspot_below: float | None = None, covered_from: float | None = None,
                  sigma_db: float = DEFAULT_SHADOWING_SIGMA_DB, hierarchy=None, repair: bool = False,
                  population_raster=None, out_dir=None, extrapolate: bool = False, note: str | None = None,
-                 progress: bool | None = False) -> VillageRun:
+                 progress: bool | None = False, fill_voids: bool = True) -> VillageRun:
     """Terrain (optional) + towers + villages -> village tables, indicator tables and files, in one call.
 
     A pipeline: inputs (:func:`_chain_inputs`) -> per technology, predict and assess
@@ -94,6 +94,9 @@ def run_villages(sites, villages, *, terrain=None, model: str = "auto", technolo
         the towers are an OpenCelliD file, none otherwise).
     progress : bool, optional
         Progress bars of the prediction and of the village assessment.
+    fill_voids : bool
+        For a terrain path: fill the DEM's voids and predict over them (True) or leave them NaN
+        (see :func:`coverage.open_terrain`).
 
     Returns
     -------
@@ -103,7 +106,7 @@ def run_villages(sites, villages, *, terrain=None, model: str = "auto", technolo
 
     t0 = time.perf_counter()
     s, v, terrain, techs, bounds = _chain_inputs(sites, villages, terrain, technologies, bounds, resolution_m,
-                                                 hierarchy, repair)
+                                                 hierarchy, repair, fill_voids)
     tables, results = _assess_technologies(
         s, v, terrain, techs, bounds, model=model, resolution_m=resolution_m, radius_m=radius_m,
         rx_height_m=rx_height_m, model_params=model_params, extrapolate=extrapolate, progress=progress,
@@ -123,7 +126,7 @@ def run_villages(sites, villages, *, terrain=None, model: str = "auto", technolo
     return VillageRun(tables[techs[0]], tables, inds, results, meta, files)
 
 
-def _chain_inputs(sites, villages, terrain, technologies, bounds, resolution_m, hierarchy, repair):
+def _chain_inputs(sites, villages, terrain, technologies, bounds, resolution_m, hierarchy, repair, fill_voids=True):
     """(sites, villages, terrain or None, technologies, bounds) of a run, read and checked."""
     from ..io.sites import read_sites
     from ..io.terrain import Terrain, check_bounds, open_terrain
@@ -133,7 +136,7 @@ def _chain_inputs(sites, villages, terrain, technologies, bounds, resolution_m, 
     v = villages if getattr(villages, "attrs", {}).get("code_system") and hasattr(villages, "geometry") \
         else read_villages(villages, hierarchy=hierarchy, repair=repair)
     if terrain is not None and not isinstance(terrain, Terrain):
-        terrain = open_terrain(terrain)
+        terrain = open_terrain(terrain, fill_voids=fill_voids)
     techs = list(technologies) if technologies else sorted(set(s["technology"]), key=lambda t: (t != "4g", t))
     techs = [str(t).lower() for t in techs]
     present = set(s["technology"])

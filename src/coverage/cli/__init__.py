@@ -41,8 +41,10 @@ def _command_modules():
 
 
 def main(argv=None) -> int:
+    from ._common import join_negative_values
+
     parser = build_parser()
-    a = parser.parse_args(argv)
+    a = parser.parse_args(join_negative_values(sys.argv[1:] if argv is None else list(argv)))
     logging.basicConfig(level=[logging.WARNING, logging.INFO, logging.DEBUG][min(a.verbose, 2)],
                         format="%(levelname)s %(name)s: %(message)s")
     logging.captureWarnings(True)

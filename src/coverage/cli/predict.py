@@ -13,9 +13,12 @@ COMMANDS = ("predict", "models")
 def add_parser(sub) -> None:
     pr = sub.add_parser("predict", help="terrain + sites -> coverage raster (best signal, best server)")
     pr.add_argument("--terrain", nargs="+", help="DEM files (GeoTIFF, .hgt, .hgt.zip; globs allowed); omit for smooth earth")
+    pr.add_argument("--keep-voids", action="store_true",
+                    help="leave the DEM's nodata cells unpredicted (NaN) instead of filling and predicting over them")
     pr.add_argument("--sites", required=True, help="sites CSV / GeoJSON / OpenCelliD CSV")
     pr.add_argument("--out", required=True, help="output GeoTIFF")
-    pr.add_argument("--model", default="p526", help="fspl, hata, cost231, p526 (terrain), itm (default p526)")
+    pr.add_argument("--model", default="p526", help="fspl, hata, cost231, p526 (terrain), itm, or auto (p526 with terrain; hata/cost231 by each "
+                         "site's frequency without) (default p526)")
     pr.add_argument("--radius", type=float, default=30_000.0, help="radius around each site, m (default 30000)")
     pr.add_argument("--rx-height", type=float, default=1.5, help="receiver height above ground, m (default 1.5)")
     pr.add_argument("--bounds", type=_bounds, help="lon_min,lat_min,lon_max,lat_max")
@@ -38,7 +41,7 @@ def _cmd_predict(a) -> int:
     from ..engine.predict import predict
     from ..io.terrain import open_terrain
 
-    terrain = open_terrain(a.terrain, bounds=a.bounds) if a.terrain else None
+    terrain = open_terrain(a.terrain, bounds=a.bounds, fill_voids=not a.keep_voids) if a.terrain else None
     result = predict(terrain, a.sites, model=a.model, radius_m=a.radius, rx_height_m=a.rx_height, bounds=a.bounds,
                      resolution_m=a.resolution, technology=a.technology, model_params=a.model_params,
                      extrapolate=a.extrapolate, progress=False if a.no_progress else None, tile_size=a.tile_size,

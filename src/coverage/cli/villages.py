@@ -23,10 +23,12 @@ def add_parser(subparsers) -> None:
     p.add_argument("--villages", required=True, help="village polygons or points (GeoJSON, GPKG, SHP, CSV lat/lng)")
     p.add_argument("--hierarchy", help="CSV with kode + kode_kec/nama_kec/kode_kab/... joined on the village code")
     p.add_argument("--terrain", nargs="+", help="DEM file(s); omit for a smooth earth (empirical model)")
+    p.add_argument("--keep-voids", action="store_true",
+                   help="leave the DEM's nodata cells unpredicted (NaN) instead of filling and predicting over them")
     p.add_argument("--model", default="auto",
                    help="auto (p526 with terrain; hata <=1500 MHz / cost231 1500-2000 MHz without), or a name")
     p.add_argument("--model-params", type=_params, help="JSON object, e.g. '{\"environment\": \"open\"}' "
-                                                         "(default for hata/cost231: suburban)")
+                                                         "(default for hata/cost231: the one default environment, said in the metadata)")
     p.add_argument("--technology", action="append", dest="technologies",
                    help="technology to assess (repeatable; first = primary). Default 4g")
     p.add_argument("--bounds", type=_bounds, help="lon_min,lat_min,lon_max,lat_max (default: the villages' extent)")
@@ -54,7 +56,7 @@ def run(args) -> int:
                      blankspot_below=args.blankspot_below, covered_from=args.covered_from, sigma_db=args.sigma,
                      hierarchy=args.hierarchy, repair=args.repair_geometries,
                      population_raster=args.population_raster, out_dir=args.out_dir,
-                     extrapolate=args.extrapolate, note=args.note)
+                     extrapolate=args.extrapolate, note=args.note, fill_voids=not args.keep_voids)
     counts = r.table["status"].value_counts().to_dict()
     print(json.dumps({
         "out_dir": str(args.out_dir), "villages": int(len(r.table)),
