@@ -3,7 +3,6 @@ and the family of bad inputs that must be answered by a package error naming fil
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import subprocess

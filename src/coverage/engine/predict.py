@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import time
-import warnings
 from typing import Any, Mapping
 
 from ..errors import InputError
@@ -17,6 +16,7 @@ from .prepare import (
     _prepare,
     _smooth_earth_grid,
     _terrain_meta,
+    _warn_resolution_ignored,
 )
 from .result import CoverageResult
 from .sweep import Grid
@@ -112,7 +112,6 @@ def _grid(prep, terrain, bounds, radius_m, resolution_m, crs):
     if terrain is None:
         grid, meta = _smooth_earth_grid(prep.m, prep.sites, bounds, radius_m, resolution_m, crs)
         return grid, meta, None
-    if resolution_m is not None:
-        warnings.warn("resolution_m is ignored with terrain: the result is on the terrain's grid", stacklevel=3)
+    _warn_resolution_ignored(resolution_m)
     t = terrain.window_lonlat(bounds) if bounds is not None else terrain
     return Grid(t.elevation_m, t.transform, t.crs, t.is_geographic), _terrain_meta(t), t

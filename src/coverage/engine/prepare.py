@@ -238,6 +238,12 @@ def _smooth_earth_grid(m, sites, bounds, radius_m, resolution_m, crs):
             {"has_terrain": False, "note": "no terrain: smooth earth, ground at 0 m everywhere"})
 
 
+def _warn_resolution_ignored(resolution_m) -> None:
+    if resolution_m is not None:
+        warnings.warn("resolution_m is ignored with terrain: the result is on the terrain's grid", CoverageWarning,
+                      stacklevel=4)
+
+
 def _terrain_meta(t: Terrain) -> dict:
     return {"has_terrain": True, "sources": [str(s) for s in t.sources], "void_cells_filled": t.void_count,
             "voids_kept_as_nan": bool(t.keep_voids), "crs": t.crs.to_string()}

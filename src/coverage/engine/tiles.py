@@ -75,6 +75,7 @@ from .prepare import (
     _prepare,
     _smooth_earth_grid,
     _terrain_meta,
+    _warn_resolution_ignored,
 )
 from .result import LAYERS, CoverageResult, describe_bands, write_site_table
 from .sweep import Grid
@@ -734,8 +735,7 @@ def _open_source(prep, terrain, bounds, radius_m, resolution_m, crs) -> _Source:
     if terrain is None:
         g, meta = _smooth_earth_grid(prep.m, prep.sites, bounds, radius_m, resolution_m, crs)  # zeros: lazy pages
         return _Source(None, g.transform, g.crs, g.shape, meta, {"none": True})
-    if resolution_m is not None:
-        warnings.warn("resolution_m is ignored with terrain: the result is on the terrain's grid", stacklevel=4)
+    _warn_resolution_ignored(resolution_m)
     if isinstance(terrain, Terrain):
         t = terrain.window_lonlat(bounds) if bounds is not None else terrain
         return _Source(t.elevation_m, t.transform, t.crs, t.shape, _terrain_meta(t), {"array": True},
