@@ -279,6 +279,14 @@ def test_issue9_item10_semicolon_csv_with_decimal_commas(tmp_path):
     assert list(s["site_id"]) == list(comma["site_id"])
 
 
+def test_issue9_item10_semicolon_villages_csv(tmp_path):
+    p = _csv(tmp_path, "kode;lat;lng;penduduk\n64.01.01.2009;-1,9;115,86;1200\n64.01.01.2010;-1,8;115,81;900\n", "v.csv")
+    v = coverage.read_villages(p)
+    np.testing.assert_allclose(v.geometry.y, [-1.9, -1.8])
+    np.testing.assert_allclose(v.geometry.x, [115.86, 115.81])
+    assert list(v["kode"]) == ["64.01.01.2009", "64.01.01.2010"] and list(v["population"]) == [1200.0, 900.0]
+
+
 def test_issue9_item10_xlsx_sites_read_or_refused_clearly(tmp_path):
     pytest.importorskip("openpyxl")
     comma = coverage.read_sites(SAMPLES / "sites.csv")

@@ -13,7 +13,6 @@ Defaults for what a file lacks (OpenCelliD has no height, power or azimuth) are 
 from __future__ import annotations
 
 import math
-import re
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +23,8 @@ import pandas as pd
 
 from ..errors import CoverageWarning, FileFormatError, InputError, MissingFileError, SiteError
 from ._problems import RowProblems
+from ._text import decimal_commas as _decimal_commas
+from ._text import sniff as _sniff
 
 __all__ = [
     "read_sites",
@@ -131,10 +132,6 @@ def metric_offset_db(technology: str, bandwidth_mhz: float) -> float:
 # ---------------------------------------------------------------------------------------------
 # reading
 
-#: Column-separator candidates of a delimited text file, in order of preference on a tie.
-_DELIMITERS = (",", ";", "\t", "|")
-_DECIMAL_COMMA = re.compile(r"^\s*[+-]?\d+,\d+\s*$")
-_INTEGER = re.compile(r"^\s*[+-]?\d+\s*$")
 
 
 def _pick(columns: list[str], key: str) -> str | None:
@@ -145,29 +142,6 @@ def _pick(columns: list[str], key: str) -> str | None:
     return None
 
 
-def _sniff(path: Path) -> tuple[str, str]:
-    """(encoding, delimiter) of a delimited text file; refuses spreadsheets and binary files."""
-    with open(path, "rb") as fh:
-        head = fh.read(65536)
-    if head.startswith(b"PK\x03\x04") or head.startswith(b"\xd0\xcf\x11\xe0"):
-        raise FileFormatError(f"{path}: this is a spreadsheet (Excel/ODS) saved under a text name; save it as "
-                              f"CSV or give it its .xlsx name")
-    if b"\x00" in head:
-        raise FileFormatError(f"{path}: not a text file (binary content); give a CSV, GeoJSON, GeoPackage or .xlsx")
-    cut = head[:head.rfind(b"\n") + 1] or head  # never split a multi-byte character
-    try:
-        text = cut.decode("utf-8-sig")
-        encoding = "utf-8-sig"
-    except UnicodeDecodeError:
-        # a Windows spreadsheet's "CSV" export: cp1252 decodes every byte sequence that matters here
-        text = cut.decode("cp1252", errors="replace")
-        encoding = "cp1252"
-    first = next((ln for ln in text.splitlines() if ln.strip()), "")
-    counts = [first.count(d) for d in _DELIMITERS]
-    delimiter = _DELIMITERS[counts.index(max(counts))] if max(counts) > 0 else ","
-    return encoding, delimiter
-
-
 def _looks_like_opencellid(first_line: str) -> tuple[bool, bool]:
     """(is OpenCelliD layout, has header row) from the first line of a comma-separated file."""
     cells = [c.strip() for c in first_line.strip().split(",")]
@@ -176,17 +150,6 @@ def _looks_like_opencellid(first_line: str) -> tuple[bool, bool]:
     if len(cells) == 14 and cells[0].upper() in {"GSM", "UMTS", "LTE", "NR", "CDMA"}:
         return True, False
     return False, False
-
-
-def _decimal_commas(df: pd.DataFrame) -> pd.DataFrame:
-    """Columns written with decimal commas (``116,77``, a ';'-separated spreadsheet export) as '116.77'."""
-    for c in df.columns:
-        text = df[c].astype(str)
-        filled = text[text.str.strip() != ""]
-        if len(filled) and filled.map(lambda x: bool(_DECIMAL_COMMA.match(x) or _INTEGER.match(x))).all() \
-                and filled.str.contains(",").any():
-            df[c] = text.str.replace(",", ".", regex=False)
-    return df
 
 
 def _read_vector(path: Path) -> pd.DataFrame:

@@ -18,6 +18,7 @@ import pandas as pd
 
 from ..errors import CoverageWarning, FileFormatError, MissingFileError, VillageError
 from ._problems import RowProblems
+from ._text import decimal_commas, sniff
 
 __all__ = ["read_villages", "detect_code_system", "HIERARCHY_COLUMNS"]
 
@@ -161,12 +162,15 @@ def _read_any(path, layer, lon_col, lat_col):
     if p.is_file() and p.stat().st_size == 0:
         raise FileFormatError(f"{p}: the villages file is empty")
     if p.suffix.lower() in (".csv", ".txt", ".tsv"):
+        encoding, delimiter = sniff(p)
         try:
-            df = pd.read_csv(p, dtype=str, keep_default_na=False, sep="\t" if p.suffix.lower() == ".tsv" else ",")
+            df = pd.read_csv(p, dtype=str, keep_default_na=False, sep=delimiter, encoding=encoding)
         except pd.errors.EmptyDataError as exc:
             raise FileFormatError(f"{p}: the villages file is empty") from exc
         except pd.errors.ParserError as exc:
             raise FileFormatError(f"{p}: malformed CSV ({exc})") from exc
+        if delimiter == ";":
+            df = decimal_commas(df)
         # rows as in a spreadsheet: line 1 is the header
         return _points_from_table(df, str(p), lon_col, lat_col, np.arange(2, len(df) + 2))
     try:

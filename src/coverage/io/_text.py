@@ -1,0 +1,56 @@
+"""Delimited text as spreadsheets write it: the encoding, the column separator, decimal commas.
+
+A spreadsheet in an Indonesian (or most European) locale saves "CSV" with ``;`` between columns
+and ``,`` as the decimal mark; a Windows one may save cp1252 instead of UTF-8. The readers of sites
+and villages share these steps, and refuse a workbook or a binary file saved under a text name.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pandas as pd
+
+from ..errors import FileFormatError
+
+__all__ = ["sniff", "decimal_commas"]
+
+#: Column-separator candidates of a delimited text file, in order of preference on a tie.
+_DELIMITERS = (",", ";", "\t", "|")
+_DECIMAL_COMMA = re.compile(r"^\s*[+-]?\d+,\d+\s*$")
+_INTEGER = re.compile(r"^\s*[+-]?\d+\s*$")
+
+
+def sniff(path: Path) -> tuple[str, str]:
+    """(encoding, delimiter) of a delimited text file; refuses spreadsheets and binary files."""
+    with open(path, "rb") as fh:
+        head = fh.read(65536)
+    if head.startswith(b"PK\x03\x04") or head.startswith(b"\xd0\xcf\x11\xe0"):
+        raise FileFormatError(f"{path}: this is a spreadsheet (Excel/ODS) saved under a text name; save it as "
+                              f"CSV or give it its .xlsx name")
+    if b"\x00" in head:
+        raise FileFormatError(f"{path}: not a text file (binary content); give a CSV, GeoJSON, GeoPackage or .xlsx")
+    cut = head[:head.rfind(b"\n") + 1] or head  # never split a multi-byte character
+    try:
+        text = cut.decode("utf-8-sig")
+        encoding = "utf-8-sig"
+    except UnicodeDecodeError:
+        # a Windows spreadsheet's "CSV" export: cp1252 decodes every byte sequence that matters here
+        text = cut.decode("cp1252", errors="replace")
+        encoding = "cp1252"
+    first = next((ln for ln in text.splitlines() if ln.strip()), "")
+    counts = [first.count(d) for d in _DELIMITERS]
+    delimiter = _DELIMITERS[counts.index(max(counts))] if max(counts) > 0 else ","
+    return encoding, delimiter
+
+
+def decimal_commas(df: pd.DataFrame) -> pd.DataFrame:
+    """Columns written with decimal commas (``116,77``, a ';'-separated spreadsheet export) as '116.77'."""
+    for c in df.columns:
+        text = df[c].astype(str)
+        filled = text[text.str.strip() != ""]
+        if len(filled) and filled.map(lambda x: bool(_DECIMAL_COMMA.match(x) or _INTEGER.match(x))).all() \
+                and filled.str.contains(",").any():
+            df[c] = text.str.replace(",", ".", regex=False)
+    return df
