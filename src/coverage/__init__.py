@@ -45,7 +45,7 @@ from .errors import (  # noqa: E402
     VillageError,
 )
 
-__version__ = "0.1.0"
+from ._version import __version__  # noqa: E402
 
 # inputs
 from .io.sites import read_sites  # noqa: E402

@@ -13,7 +13,7 @@ import argparse
 import logging
 import sys
 
-from .. import __version__
+from .._version import __version__
 from ..errors import CoverageError
 
 log = logging.getLogger("coverage.cli")

@@ -703,7 +703,7 @@ def predict_tiled(terrain, sites, model: str = "p526", radius_m: float = 30_000.
     key = None
     parts = None
     if out is not None:
-        from .. import __version__
+        from .._version import __version__
 
         key = _hash_inputs({"v": _FORMAT_VERSION, "pkg": __version__, "meta": base_meta, "terrain": hash_terrain,
                             "grid": [list(shape), list(transform)[:6], gcrs.to_wkt()], "tile_size": tile_size,

@@ -620,12 +620,3 @@ ITM_MODEL = ItmModel(
     defaults={"climate": 1, "n0": 360.0, "pol": 1, "epsilon": 15.0, "sigma": 0.005, "mdvar": 12, "time": 50.0,
               "location": 50.0, "situation": 50.0},
 )
-
-
-def _register():
-    from . import register_model
-
-    register_model(ITM_MODEL)
-
-
-_register()
