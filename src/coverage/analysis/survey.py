@@ -20,7 +20,7 @@ from ..io.villages import detect_code_system
 __all__ = ["compare_survey", "compare_podes_kabupaten", "SurveyComparison"]
 
 
-@dataclass
+@dataclass(repr=False)
 class SurveyComparison:
     """Predicted status against reported signal, for the villages in both tables."""
 
@@ -38,6 +38,22 @@ class SurveyComparison:
         return {"n_matched": self.n_matched, "agreement": round(self.agreement, 4),
                 "service_agreement": round(self.service_agreement, 4), "kappa": round(self.kappa, 4),
                 "unmatched_survey": len(self.unmatched_survey), "unmatched_table": self.unmatched_table}
+
+    def to_frame(self) -> pd.DataFrame:
+        """The confusion matrix with row and column totals (rows: reported class, columns: predicted)."""
+        m = self.matrix.copy()
+        m["total"] = m.sum(axis=1)
+        m.loc["total"] = m.sum(axis=0)
+        m.index.name, m.columns.name = "reported", "predicted"
+        return m
+
+    def __repr__(self) -> str:
+        return (f"SurveyComparison(n_matched={self.n_matched}, agreement={self.agreement:.1%}, "
+                f"service_agreement={self.service_agreement:.1%}, kappa={self.kappa:.3f}, "
+                f"unmatched_survey={len(self.unmatched_survey)}, unmatched_table={self.unmatched_table})")
+
+    def _repr_html_(self) -> str:  # Jupyter: the short line, then the matrix
+        return f"<p><code>{self.__repr__()}</code></p>" + self.to_frame()._repr_html_()
 
 
 def _kappa(obs: np.ndarray, pred: np.ndarray, labels) -> float:
