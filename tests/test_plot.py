@@ -225,22 +225,7 @@ def test_plot_indicator_from_indicator_and_village_table(sample, tmp_path):
         P.plot_indicator(ind[["kode", "nama"]])
 
 
-# ------------------------------------------------------------------ interactive, progress, CLI
-def test_interactive_map(sample, tmp_path):
-    pytest.importorskip("folium")
-    from coverage.interactive import interactive_map
-
-    _, result, table = sample
-    m = interactive_map(result, table)
-    out = tmp_path / "map.html"
-    m.save(str(out))
-    text = out.read_text()
-    assert "data:image/png;base64" in text  # the coverage overlay, embedded
-    assert table["nama"].iloc[0] in text and "nearest site" in text
-    assert "BTS-01" in text
-    assert "village blankspot" in text  # legend
-
-
+# ------------------------------------------------------------------ progress, CLI (the interactive map: test_interactive.py)
 def test_progress_silent_by_default():
     from coverage.progress import progress
 

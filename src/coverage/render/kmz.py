@@ -64,29 +64,28 @@ def coverage_rgba(result, kind: str = "signal", *, alpha: float = 0.7, usable_db
 
     Returns ``(rgba, (west, south, east, north), [(label, colour), ...], title)``.
     """
-    from matplotlib import colormaps
-    from matplotlib.colors import to_hex, to_rgba
+    from matplotlib.colors import to_rgba
 
-    from .plot import _classes_for, colorize, metric_label
+    from .plot import _classes_for, colorize, metric_label, model_label, server_colors
 
     classes = _classes_for(result, usable_dbm)
     dbm, bounds = warp_to_wgs84(result, "best_dbm")
     if kind == "signal":
         rgba = colorize(dbm, classes, alpha)
         entries = list(zip(classes.labels(), classes.colors))[::-1]
-        title = f"{metric_label(classes.metric)}, {result.model}"
+        title = f"{metric_label(classes.metric)}, {model_label(result.model)}"
     elif kind == "server":
         srv, _ = warp_to_wgs84(result, "best_server")
         n = max(int(np.nanmax(srv)) + 1 if np.isfinite(srv).any() else 1, 1)
-        cmap = colormaps["Set3" if n <= 12 else "tab20"]
-        lut = np.array([to_rgba(cmap(i % cmap.N), alpha) for i in range(n)])
+        colors = server_colors(n)
+        lut = np.array([to_rgba(c, alpha) for c in colors])
         ok = np.isfinite(srv) & np.isfinite(dbm) & (dbm >= classes.usable_dbm)
         rgba = np.zeros(srv.shape + (4,), dtype=np.uint8)
         rgba[ok] = np.round(lut[srv[ok].astype(int)] * 255).astype(np.uint8)
         ids = (list(map(str, result.sites["site_id"])) if result.sites is not None and "site_id" in result.sites
                else [str(i) for i in range(n)])
-        entries = [(f"served by {ids[i] if i < len(ids) else i}", to_hex(cmap(i % cmap.N))) for i in range(min(n, 20))]
-        title = f"best server, {result.model}"
+        entries = [(f"served by {ids[i] if i < len(ids) else i}", colors[i]) for i in range(min(n, 20))]
+        title = f"best server, {model_label(result.model)}"
     else:
         raise InputError(f"kind must be 'signal' or 'server', got {kind!r}")
     entries.append((f"no usable signal (< {classes.usable_dbm:g} dBm)", "none"))

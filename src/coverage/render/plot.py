@@ -21,6 +21,7 @@ matplotlib is an optional dependency (``pip install "blankspot-coverage[plot]"``
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 from typing import Any, Sequence
 
@@ -31,7 +32,8 @@ from ..thresholds import USABLE_DBM
 
 __all__ = [
     "plot_coverage", "plot_profile", "plot_indicator", "profile_geometry", "ProfileGeometry",
-    "signal_classes", "SignalClasses", "STATUS_COLORS", "hillshade", "colorize", "metric_label",
+    "signal_classes", "SignalClasses", "STATUS_COLORS", "hillshade", "colorize", "metric_label", "model_label",
+    "server_colors",
 ]
 
 EARTH_RADIUS_M = 6_371_000.0
@@ -94,6 +96,47 @@ class SignalClasses:
         idx = np.searchsorted(np.asarray(self.bounds[1:-1]), v, side="right")
         idx = np.where(np.isfinite(v) & (v >= self.bounds[0]), idx, -1)
         return idx
+
+
+#: Model names as a planner reads them (the registry's ``title`` is the fallback).
+MODEL_LABELS: dict[str, str] = {
+    "p526": "ITU-R P.526 terrain diffraction", "itm": "Longley-Rice ITM terrain model",
+    "hata": "Okumura-Hata (empirical)", "cost231": "COST-231 Hata (empirical)",
+    "fspl": "free space (ITU-R P.525)", "auto": "Hata / COST-231 by frequency (empirical)",
+}
+
+
+def model_label(model: str | None) -> str:
+    """``"p526"`` -> ``"ITU-R P.526 terrain diffraction"``; unknown names come back unchanged.
+
+    Compound names (``"hata+cost231"``) are labelled part by part.
+    """
+    if model is None:
+        return "unknown model"
+    key = str(model).strip().lower()
+    if key in MODEL_LABELS:
+        return MODEL_LABELS[key]
+    parts = [p for p in re.split(r"[+,/ ]+", key) if p]
+    if len(parts) > 1 and all(p in MODEL_LABELS for p in parts):
+        return " + ".join(MODEL_LABELS[p] for p in parts)
+    try:
+        from ..propagation import get_model
+
+        return get_model(key).title
+    except Exception:  # noqa: BLE001 - a label only: show what the result says
+        return str(model)
+
+
+def server_colors(n: int) -> list[str]:
+    """``n`` distinct colours for best-server maps: tab10 then tab20 without their greys (the grey is
+    the "no usable signal" veil), repeated past 18 sites."""
+    from matplotlib import colormaps
+    from matplotlib.colors import to_hex
+
+    base = [to_hex(colormaps["tab10"](i)) for i in range(10) if i != 7]
+    if n > len(base):
+        base = [to_hex(colormaps["tab20"](i)) for i in range(20) if i not in (14, 15)]
+    return [base[i % len(base)] for i in range(max(int(n), 0))]
 
 
 def metric_label(metric: str) -> str:
@@ -439,8 +482,7 @@ def plot_coverage(result, terrain=None, villages=None, ax=None, *, kind: str = "
     else:
         srv = np.asarray(result.best_server)
         n = max(int(srv.max()) + 1, 1) if srv.size else 1
-        base = plt.get_cmap("Set3" if n <= 12 else "tab20")  # pastel: the village statuses stay readable
-        colors = [base(i % base.N) for i in range(n)]
+        colors = server_colors(n)
         cmap = ListedColormap(colors).with_extremes(bad=(0, 0, 0, 0))
         usable = np.isfinite(values) & (values >= classes.usable_dbm) & (srv >= 0)
         shown = np.ma.masked_where(~usable, srv)
