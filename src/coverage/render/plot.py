@@ -305,6 +305,14 @@ def _sector_polygon(x, y, azimuth_deg, beamwidth_deg, radius_m, m_per_x, m_per_y
     return np.column_stack([np.r_[x, px, x], np.r_[y, py, y]])
 
 
+def sector_marker(beamwidth_deg: float = 65.0):
+    """A matplotlib marker (``Path``) shaped like a sector wedge pointing north, for legends."""
+    from matplotlib.path import Path
+
+    poly = _sector_polygon(0.0, -0.5, 0.0, beamwidth_deg, 1.0, 1.0, 1.0, n=16)
+    return Path(poly, closed=True)
+
+
 # --------------------------------------------------------------------------------------------- map layers
 def _draw_sites(ax, sites, crs, m_per, wedge_m, *, labels=True, color="black", server_colors=None):
     from matplotlib.patches import Polygon
