@@ -33,7 +33,7 @@ from ..thresholds import USABLE_DBM
 __all__ = [
     "plot_coverage", "plot_profile", "plot_indicator", "profile_geometry", "ProfileGeometry",
     "signal_classes", "SignalClasses", "STATUS_COLORS", "hillshade", "colorize", "metric_label", "model_label",
-    "server_colors",
+    "server_colors", "sector_marker", "label_villages", "add_graticule", "add_scale_bar", "add_north_arrow",
 ]
 
 EARTH_RADIUS_M = 6_371_000.0
@@ -127,16 +127,15 @@ def model_label(model: str | None) -> str:
         return str(model)
 
 
-def server_colors(n: int) -> list[str]:
-    """``n`` distinct colours for best-server maps: tab10 then tab20 without their greys (the grey is
-    the "no usable signal" veil), repeated past 18 sites."""
-    from matplotlib import colormaps
-    from matplotlib.colors import to_hex
+#: Best-server colours: tab10 / tab20 hues without the blue, orange, red and grey that mark village
+#: statuses and the no-signal veil, strong ones first, then their light tints.
+SERVER_COLORS = ("#2ca02c", "#9467bd", "#17becf", "#e377c2", "#bcbd22", "#8c564b",
+                 "#98df8a", "#c5b0d5", "#9edae5", "#f7b6d2", "#dbdb8d", "#c49c94")
 
-    base = [to_hex(colormaps["tab10"](i)) for i in range(10) if i != 7]
-    if n > len(base):
-        base = [to_hex(colormaps["tab20"](i)) for i in range(20) if i not in (14, 15)]
-    return [base[i % len(base)] for i in range(max(int(n), 0))]
+
+def server_colors(n: int) -> list[str]:
+    """``n`` colours for best-server maps, distinct from the village status colours; repeated past 12."""
+    return [SERVER_COLORS[i % len(SERVER_COLORS)] for i in range(max(int(n), 0))]
 
 
 def metric_label(metric: str) -> str:
@@ -305,11 +304,11 @@ def _sector_polygon(x, y, azimuth_deg, beamwidth_deg, radius_m, m_per_x, m_per_y
     return np.column_stack([np.r_[x, px, x], np.r_[y, py, y]])
 
 
-def sector_marker(beamwidth_deg: float = 65.0):
+def sector_marker(beamwidth_deg: float = 100.0):
     """A matplotlib marker (``Path``) shaped like a sector wedge pointing north, for legends."""
     from matplotlib.path import Path
 
-    poly = _sector_polygon(0.0, -0.5, 0.0, beamwidth_deg, 1.0, 1.0, 1.0, n=16)
+    poly = _sector_polygon(0.0, -0.5, 0.0, beamwidth_deg, 1.0, 1.0, 1.0, n=24)
     return Path(poly, closed=True)
 
 
@@ -357,12 +356,21 @@ def _village_status(villages) -> np.ndarray:
     return np.full(len(villages), "unknown", dtype=object)
 
 
-def _draw_villages(ax, villages, crs, *, labels=False, max_labels=60, dense=None):
+_VILLAGE_LINES = {  # outlines, as in the interactive map; only blankspot adds a (light) hatch the legend shows
+    "covered": dict(lw=0.9, ls="-", hatch=None), "partial": dict(lw=1.6, ls=(0, (4, 2)), hatch=None),
+    "blankspot": dict(lw=2.2, ls="-", hatch="////"), "unassessed": dict(lw=0.6, ls=":", hatch=None),
+    "unknown": dict(lw=0.6, ls="-", hatch=None),
+}
+_LABEL_PRIORITY = {"blankspot": 0, "partial": 1, "covered": 2, "unassessed": 3, "unknown": 3}
+
+
+def _draw_villages(ax, villages, crs, *, dense=None):
+    """Villages by status; returns ``(legend handles, GeoDataFrame in the map CRS, statuses)``."""
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
 
     if villages is None or len(villages) == 0:
-        return []
+        return [], None, None
     import geopandas as gpd
 
     v = villages if isinstance(villages, gpd.GeoDataFrame) else gpd.GeoDataFrame(villages)
@@ -378,15 +386,12 @@ def _draw_villages(ax, villages, crs, *, labels=False, max_labels=60, dense=None
     present = [s for s in (*STATUS_ORDER, "unassessed", "unknown") if (status == s).any()]
     if dense is None:
         dense = len(v) > 150
-    styles = {"covered": dict(lw=0.9, hatch=None), "partial": dict(lw=1.6, hatch=".."),
-              "blankspot": dict(lw=2.0, hatch="///"), "unassessed": dict(lw=0.6, hatch=None),
-              "unknown": dict(lw=0.6, hatch=None)}
     for s in present or ["unknown"]:
         sel = status == s
         if not sel.any():
             continue
         col = STATUS_COLORS[s]
-        st = styles[s]
+        st = _VILLAGE_LINES[s]
         n = int(sel.sum())
         label = f"{s} ({n} village{'s' if n != 1 else ''})" if s != "unknown" else f"village ({n})"
         if dense:  # a region: a choropleth of status under the coverage, no markers
@@ -395,28 +400,169 @@ def _draw_villages(ax, villages, crs, *, labels=False, max_labels=60, dense=None
             if (sel & ~polys).any():
                 pts = geoms[sel & ~polys]
                 ax.scatter(pts.x, pts.y, s=4, c=col, zorder=5, gid=f"villages_{s}")
-            handles.append(Patch(fc=col, alpha=0.45, ec="white", label=label))
+            handles.append(Patch(fc=col, alpha=0.45, ec="white", label=label + ", under the coverage"))
             continue
         if (sel & polys).any():
-            v[sel & polys].plot(ax=ax, facecolor="none", edgecolor=col, linewidth=st["lw"], hatch=st["hatch"],
-                                zorder=4)
+            v[sel & polys].plot(ax=ax, facecolor="none", edgecolor=col, linewidth=st["lw"], linestyle=st["ls"],
+                                hatch=st["hatch"], zorder=4, gid=f"village_outlines_{s}")
         pts = geoms[sel].representative_point()
-        ax.scatter(pts.x, pts.y, s=24, c=col, edgecolors="black", linewidths=0.5, zorder=5, gid=f"villages_{s}")
-        handles.append(Line2D([], [], marker="o", ls="-", lw=st["lw"], color=col, mfc=col, mec="black", ms=6,
-                              label=label))
-    if labels:
-        name_col = next((c for c in ("nama", "name", "NAMA") if c in v), None)
-        if name_col is not None and len(v) <= max_labels:
-            pts = geoms.representative_point()
-            for px, py, nm in zip(pts.x, pts.y, v[name_col].astype(str)):
-                ax.annotate(nm, (px, py), xytext=(4, 3), textcoords="offset points", fontsize=6.5, zorder=8,
-                            color="#222222")
-    return handles
+        ax.scatter(pts.x, pts.y, s=22, c=col, edgecolors="black", linewidths=0.5, zorder=5, gid=f"villages_{s}")
+        if st["hatch"]:
+            handles.append(Patch(fc="none", ec=col, lw=st["lw"], hatch=st["hatch"], label=label + ", hatched"))
+        else:
+            handles.append(Line2D([], [], marker="o", ls=st["ls"], lw=st["lw"], color=col, mfc=col, mec="black", ms=6,
+                                  label=label))
+    return handles, v, status
+
+
+def _bbox_hits(bb, boxes) -> bool:
+    return any(bb.x0 < o.x1 and o.x0 < bb.x1 and bb.y0 < o.y1 and o.y0 < bb.y1 for o in boxes)
+
+
+def label_villages(ax, villages, status, *, which=("blankspot", "partial"), max_labels: int = 150,
+                   fontsize: float = 7.0):
+    """Village names placed without collisions, most important first (placement by priority).
+
+    Blankspot villages come first, then partial (then covered with ``which="all"``), larger
+    populations (else areas) first within a status. Each name tries eight positions around its
+    village's dot and is kept at the first that overlaps no earlier label, site label, marker, scale
+    bar or north arrow and stays inside the map; a name with no free position is left out.
+
+    Returns
+    -------
+    list of matplotlib.text.Annotation
+        The names placed; ``ax.village_labels_skipped`` counts those that found no room.
+    """
+    import matplotlib.patheffects as pe
+
+    if villages is None or len(villages) == 0:
+        return []
+    name_col = next((c for c in ("nama", "name", "NAMA") if c in villages), None)
+    if name_col is None:
+        return []
+    want = set(_LABEL_PRIORITY) if which == "all" else set(which)
+    fig = ax.figure
+    fig.draw_without_rendering()  # final layout first: positions are measured on screen
+    renderer = fig.canvas.get_renderer()
+    frame = ax.get_window_extent(renderer)
+    obstacles = []
+    for child in ax.get_children():  # site labels, scale bar, north arrow, the legend if inside
+        gid = child.get_gid() if hasattr(child, "get_gid") else None
+        if gid in ("scale_bar", "north_arrow") or type(child).__name__ in ("Annotation", "Legend"):
+            try:
+                obstacles.append(child.get_window_extent(renderer))
+            except Exception:  # noqa: BLE001 - an artist without extent is no obstacle
+                pass
+    pts = villages.geometry.representative_point()
+    xy = ax.transData.transform(np.column_stack([pts.x, pts.y]))
+    r = 3.0 * fig.dpi / 72.0  # the dots themselves (radius ~3 pt) are obstacles
+    from matplotlib.transforms import Bbox
+
+    dots = [Bbox([[x - r, y - r], [x + r, y + r]]) for x, y in xy]
+    if "population" in villages:
+        weight = np.nan_to_num(np.asarray(villages["population"], dtype=float))
+    else:
+        weight = np.asarray(villages.geometry.area, dtype=float)
+    prio = np.array([_LABEL_PRIORITY.get(s, 3) for s in status])
+    order = np.lexsort((-weight, prio))
+    offsets = ((5, 4, "left", "bottom"), (5, -4, "left", "top"), (-5, 4, "right", "bottom"), (-5, -4, "right", "top"),
+               (0, 7, "center", "bottom"), (0, -7, "center", "top"), (8, 0, "left", "center"),
+               (-8, 0, "right", "center"))
+    placed, boxes, skipped = [], [], 0
+    for i in order:
+        if status[i] not in want:
+            continue
+        if len(placed) >= max_labels or not frame.contains(*xy[i]):
+            skipped += frame.contains(*xy[i])
+            continue
+        name = str(villages[name_col].iloc[i])
+        others = [d for k, d in enumerate(dots) if k != i]
+        for dx, dy, ha, va in offsets:
+            t = ax.annotate(name, (pts.x.iloc[i], pts.y.iloc[i]), xytext=(dx, dy), textcoords="offset points",
+                            ha=ha, va=va, fontsize=fontsize, zorder=8.5, color="#111111", gid="village_label",
+                            annotation_clip=True,
+                            path_effects=[pe.withStroke(linewidth=2.2, foreground="white")])
+            t.set_in_layout(False)
+            bb = t.get_window_extent(renderer).expanded(1.04, 1.08)
+            inside = frame.x0 <= bb.x0 and bb.x1 <= frame.x1 and frame.y0 <= bb.y0 and bb.y1 <= frame.y1
+            if inside and not _bbox_hits(bb, boxes) and not _bbox_hits(bb, obstacles) and not _bbox_hits(bb, others):
+                placed.append(t)
+                boxes.append(bb)
+                break
+            t.remove()
+        else:
+            skipped += 1
+    ax.village_labels_skipped = skipped
+    return placed
+
+
+def _nice_degrees(span: float) -> float:
+    for step in (5.0, 2.0, 1.0, 0.5, 0.25, 0.2, 0.1, 0.05, 0.025, 0.02, 0.01, 0.005, 0.0025, 0.002, 0.001):
+        if span / step >= 3:
+            return step
+    return 0.0005
+
+
+def _deg_label(v: float, axis: str, step: float) -> str:
+    text = f"{step:g}"
+    nd = len(text.split(".")[1]) if "." in text else 0
+    hemi = ("E" if v >= 0 else "W") if axis == "x" else ("N" if v >= 0 else "S")
+    return f"{abs(v):.{nd}f}°{hemi}"
+
+
+def add_graticule(ax, crs, *, color: str = "#444444"):
+    """Latitude/longitude lines and degree labels on the map's axes (any CRS).
+
+    In a projected CRS the meridians and parallels are drawn as lines and the axis ticks sit where
+    they cross the map's bottom and left edges; in a geographic CRS the ticks are relabelled.
+    """
+    from pyproj import CRS, Transformer
+
+    crs = CRS.from_user_input(crs)
+    x0, x1 = ax.get_xlim()
+    y0, y1 = ax.get_ylim()
+    if crs.is_geographic:
+        lon_min, lon_max, lat_min, lat_max = x0, x1, y0, y1
+        fwd = lambda lon, lat: (np.asarray(lon, float), np.asarray(lat, float))  # noqa: E731
+    else:
+        t_inv = Transformer.from_crs(crs, "EPSG:4326", always_xy=True)
+        t_fwd = Transformer.from_crs("EPSG:4326", crs, always_xy=True)
+        fwd = t_fwd.transform
+        ex = np.r_[np.linspace(x0, x1, 50), np.full(50, x1), np.linspace(x1, x0, 50), np.full(50, x0)]
+        ey = np.r_[np.full(50, y0), np.linspace(y0, y1, 50), np.full(50, y1), np.linspace(y1, y0, 50)]
+        lon, lat = t_inv.transform(ex, ey)
+        lon_min, lon_max, lat_min, lat_max = np.min(lon), np.max(lon), np.min(lat), np.max(lat)
+    step = _nice_degrees(min(lon_max - lon_min, lat_max - lat_min))
+    lons = np.arange(math.ceil(lon_min / step) * step, lon_max + 1e-12, step)
+    lats = np.arange(math.ceil(lat_min / step) * step, lat_max + 1e-12, step)
+    s = np.linspace(0, 1, 100)
+    xt, xl, yt, yl = [], [], [], []
+    for lo in lons:
+        x, y = fwd(np.full(s.size, lo), lat_min + s * (lat_max - lat_min))
+        ax.plot(x, y, color=color, lw=0.4, alpha=0.6, zorder=3.5, gid="graticule")
+        if y[0] <= y0 <= y[-1]:
+            xt.append(float(np.interp(y0, y, x)))
+            xl.append(_deg_label(lo, "x", step))
+    for la in lats:
+        x, y = fwd(lon_min + s * (lon_max - lon_min), np.full(s.size, la))
+        ax.plot(x, y, color=color, lw=0.4, alpha=0.6, zorder=3.5, gid="graticule")
+        if x[0] <= x0 <= x[-1]:
+            yt.append(float(np.interp(x0, x, y)))
+            yl.append(_deg_label(la, "y", step))
+    ax.set_xlim(x0, x1)
+    ax.set_ylim(y0, y1)
+    ax.set_xticks(xt, xl)
+    ax.set_yticks(yt, yl)
+    ax.tick_params(axis="both", labelsize=8)
+    ax.set_xlabel("longitude (WGS 84)")
+    ax.set_ylabel("latitude (WGS 84)")
+    return lons, lats
 
 
 def plot_coverage(result, terrain=None, villages=None, ax=None, *, kind: str = "signal", sites: bool | Any = True,
                   usable_dbm: float | None = None, alpha: float = 0.75, site_labels: bool = True,
-                  village_labels: bool = False, scale_bar: bool = True, north_arrow: bool = True,
+                  village_labels: bool | str = False, graticule: bool = False, scale_bar: bool = True,
+                  north_arrow: bool = True,
                   vert_exag: float = 2.0, wedge_m: float | None = None, title: str | None = None,
                   figsize=(9, 8), legend: bool = True):
     """Coverage map: signal classes (``kind="signal"``) or best server (``kind="server"``) over a hillshade.
@@ -442,10 +588,18 @@ def plot_coverage(result, terrain=None, villages=None, ax=None, *, kind: str = "
         Opacity of the coverage layer.
     wedge_m : float, optional
         Radius of the sector wedges in metres (default 6 % of the map width).
+    village_labels : bool or "all"
+        Name blankspot and partial villages (``"all"``: covered ones too, where there is room),
+        placed without collisions by :func:`label_villages`.
+    graticule : bool
+        Latitude/longitude lines with degree labels on the axes (:func:`add_graticule`).
+    legend : bool
+        The legend goes below the map, outside it, so that it never hides data.
 
     Returns
     -------
     matplotlib.axes.Axes
+        ``ax.village_labels`` holds the placed names.
     """
     plt = _mpl()
     from matplotlib.colors import BoundaryNorm, ListedColormap
@@ -472,7 +626,11 @@ def plot_coverage(result, terrain=None, villages=None, ax=None, *, kind: str = "
     classes = _classes_for(result, usable_dbm)
     values = np.asarray(result.best_dbm, dtype=float)
     handles = []
-    server_colors = None
+    # what the map shows where there is no usable signal: the hillshade (mid grey) or the blank background
+    no_signal = Patch(fc="#b4b4b4" if terrain is not None else "#f2f2f2", ec="grey",
+                      label=f"no usable signal (< {classes.usable_dbm:g} dBm): "
+                            + ("terrain shows" if terrain is not None else "blank"))
+    site_fill = None
     if kind == "signal":
         cmap = ListedColormap(list(classes.colors)).with_extremes(bad=(0, 0, 0, 0))
         norm = BoundaryNorm(list(classes.bounds), cmap.N)
@@ -481,12 +639,12 @@ def plot_coverage(result, terrain=None, villages=None, ax=None, *, kind: str = "
         im = ax.imshow(shown, extent=extent, cmap=cmap, norm=norm, alpha=alpha, interpolation="nearest", zorder=2,
                        gid="coverage")
         cb = ax.figure.colorbar(im, ax=ax, shrink=0.75, pad=0.02, ticks=list(classes.bounds[:-1]))
-        cb.set_label(f"{metric_label(classes.metric)} — {result.model}")
+        cb.set_label(f"{metric_label(classes.metric)} — {model_label(result.model)}")
         for i, name in enumerate(classes.names):
             mid = 0.5 * (classes.bounds[i] + classes.bounds[i + 1])
             cb.ax.text(0.5, mid, name, rotation=90, ha="center", va="center", fontsize=8,
                        transform=cb.ax.get_yaxis_transform())
-        handles.append(Patch(fc="white", ec="grey", label=f"no usable signal (< {classes.usable_dbm:g} dBm)"))
+        handles.append(no_signal)
     else:
         srv = np.asarray(result.best_server)
         n = max(int(srv.max()) + 1, 1) if srv.size else 1
@@ -496,14 +654,14 @@ def plot_coverage(result, terrain=None, villages=None, ax=None, *, kind: str = "
         shown = np.ma.masked_where(~usable, srv)
         ax.imshow(shown, extent=extent, cmap=cmap, vmin=-0.5, vmax=n - 0.5, alpha=alpha, interpolation="nearest",
                   zorder=2, gid="coverage")
-        server_colors = colors
+        site_fill = colors
         ids = (result.sites["site_id"].astype(str).tolist() if result.sites is not None and "site_id" in result.sites
                else [str(i) for i in range(n)])
         if n <= 20:
             for i in range(n):
                 if (shown == i).any():
                     handles.append(Patch(fc=colors[i], alpha=alpha, label=f"served by {ids[i] if i < len(ids) else i}"))
-        handles.append(Patch(fc="white", ec="grey", label=f"no usable signal (< {classes.usable_dbm:g} dBm)"))
+        handles.append(no_signal)
 
     site_table = result.sites if sites is True else (sites if sites is not False else None)
     if site_table is not None and not hasattr(site_table, "columns"):
@@ -513,13 +671,20 @@ def plot_coverage(result, terrain=None, villages=None, ax=None, *, kind: str = "
     if site_table is not None and len(site_table):
         same = site_table is result.sites and kind == "server"
         _draw_sites(ax, site_table, result.crs, m_per, wedge_m, labels=site_labels,
-                    server_colors=server_colors if same else None)
+                    server_colors=site_fill if same else None)
         if {"lon", "lat"} <= set(site_table.columns):
             from matplotlib.lines import Line2D
 
+            many = len(site_table) > 60
             handles.append(Line2D([], [], marker="^", ls="", mfc="white", mec="black", ms=8,
-                                  label=f"site ({len(site_table)})" if len(site_table) > 60 else "site"))
-    handles += _draw_villages(ax, villages, result.crs, labels=village_labels)
+                                  label=f"site ({len(site_table)})" if many else "site"))
+            az = (np.asarray(site_table["azimuth_deg"], dtype=float) if "azimuth_deg" in site_table
+                  else np.array([np.nan]))
+            if not many and np.isfinite(az).any():
+                handles.append(Line2D([], [], marker=sector_marker(), ls="", ms=15, mfc="white", mec="black",
+                                      label="sector antenna (wedge toward its azimuth)"))
+    v_handles, v_proj, v_status = _draw_villages(ax, villages, result.crs)
+    handles += v_handles
 
     ax.set_xlim(left, right)
     ax.set_ylim(bottom, top)
@@ -533,20 +698,31 @@ def plot_coverage(result, terrain=None, villages=None, ax=None, *, kind: str = "
         ax.set_ylabel("northing (m)")
         ax.ticklabel_format(style="plain", useOffset=False)
         ax.tick_params(axis="both", labelsize=8)
+    if graticule:
+        add_graticule(ax, result.crs)
     if scale_bar:
         add_scale_bar(ax, m_per[0])
     if north_arrow:
         add_north_arrow(ax)
     if legend and handles:
-        leg = ax.legend(handles=handles, loc="upper left", fontsize=8, framealpha=0.85)
+        from matplotlib.transforms import ScaledTranslation
+
+        # below the axis labels (~34 pt under the frame), outside the map: it never hides data
+        below = ax.transAxes + ScaledTranslation(0, -34 / 72, ax.figure.dpi_scale_trans)
+        leg = ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, 0.0), bbox_transform=below,
+                        ncol=2 if len(handles) > 3 else 1, fontsize=8, frameon=False, borderaxespad=0.0)
         leg.set_zorder(10)
     if title is None:
         what = metric_label(classes.metric) if kind == "signal" else "best server"
         n_sites = len(result.sites) if result.sites is not None else 0
         covered = np.isfinite(values) & (values >= classes.usable_dbm)
-        title = (f"{what} — {result.model}, {n_sites} site{'s' if n_sites != 1 else ''}; "
+        title = (f"{what} — {model_label(result.model)}\n{n_sites} site{'s' if n_sites != 1 else ''}; "
                  f"usable signal on {100.0 * covered.mean():.0f} % of the area")
     ax.set_title(title, fontsize=11)
+    ax.village_labels = []
+    if village_labels and v_proj is not None:
+        which = "all" if village_labels == "all" else ("blankspot", "partial")
+        ax.village_labels = label_villages(ax, v_proj, v_status, which=which)
     return ax
 
 
