@@ -895,10 +895,6 @@ def profile_losses(distances_m, elevations_m, *, h_tx_m: float, h_rx_m: float, f
     return out
 
 
-_MODEL_NAMES = {"fspl": "free space", "hata": "Hata", "cost231": "COST-231", "p526": "P.526 terrain",
-                "itm": "ITM"}
-
-
 def plot_profile(terrain, site, point, *, freq_mhz: float | None = None, h_tx_m: float | None = None,
                  h_rx_m: float = 1.5, k_factor: float = 4.0 / 3.0, models: Sequence[str] = ("p526",),
                  step_m: float | None = None, ax=None, title: str | None = None, site_label: str | None = None,
@@ -961,19 +957,24 @@ def plot_profile(terrain, site, point, *, freq_mhz: float | None = None, h_tx_m:
     ax.fill_between(km, geo.los_m - geo.fresnel_radius_m, geo.los_m + geo.fresnel_radius_m, color="#fdd49e",
                     alpha=0.45, lw=0, zorder=3, gid="fresnel", label="1st Fresnel zone")
     ax.plot(km, geo.los_m, color="#d7301f", lw=1.4, zorder=5, gid="los", label="line of sight")
-    # masts
-    ax.plot([0, 0], [geo.terrain_m[0], geo.tx_height_m], color="black", lw=2.5, zorder=6)
-    ax.plot([km[-1], km[-1]], [geo.terrain_m[-1], geo.rx_height_m], color="black", lw=2.0, zorder=6)
-    ax.plot([0], [geo.tx_height_m], marker="^", ms=9, color="black", zorder=7)
-    ax.plot([km[-1]], [geo.rx_height_m], marker="o", ms=6, color="black", zorder=7)
+    # masts: symbols at the path's ends, never clipped (margins below, clip_on=False)
+    ax.plot([0, 0], [geo.terrain_m[0], geo.tx_height_m], color="black", lw=2.5, zorder=6, clip_on=False,
+            gid="tx_mast")
+    ax.plot([km[-1], km[-1]], [geo.terrain_m[-1], geo.rx_height_m], color="black", lw=2.0, zorder=6, clip_on=False,
+            gid="rx_mast")
+    ax.plot([0], [geo.tx_height_m], marker="^", ms=9, color="black", ls="", zorder=7, clip_on=False, gid="tx_antenna",
+            label=f"site antenna (mast {h_tx_m:g} m)")
+    ax.plot([km[-1]], [geo.rx_height_m], marker="o", ms=6, color="black", ls="", zorder=7, clip_on=False,
+            gid="rx_antenna", label=f"receiver ({h_rx_m:g} m above ground)")
     if geo.bullington_point is not None:
         dbp, hbp = geo.bullington_point
         ax.plot([0, dbp / 1000.0, km[-1]], [geo.tx_height_m, hbp, geo.rx_height_m], color="#54278f", lw=1.0,
                 ls="--", zorder=5, gid="horizon_rays", label="horizon rays (Bullington)")
         ax.plot([dbp / 1000.0], [hbp], marker="X", ms=9, color="#54278f", zorder=8, ls="", gid="bullington_point",
                 label=f"Bullington point ({dbp / 1000:.2f} km)")
-        for idx, lbl in ((geo.tx_horizon_index, "tx horizon"), (geo.rx_horizon_index, "rx horizon")):
-            ax.plot([km[idx]], [geo.terrain_m[idx]], marker="v", ms=7, color="#54278f", ls="", zorder=8)
+        hz = sorted({geo.tx_horizon_index, geo.rx_horizon_index})
+        ax.plot(km[hz], geo.terrain_m[hz], marker="v", ms=7, color="#54278f", ls="", zorder=8, gid="horizons",
+                label="horizon seen from site / receiver" if len(hz) == 2 else "horizon seen from both ends")
     i = geo.dominant_index
     edge_label = (f"dominant edge, ν = {geo.nu_max:.2f}" if geo.nu_max > -0.78
                   else f"closest approach, ν = {geo.nu_max:.2f} (clear)")
@@ -987,7 +988,7 @@ def plot_profile(terrain, site, point, *, freq_mhz: float | None = None, h_tx_m:
         val = losses.get(key)
         if val is None:
             continue
-        txt = f"{_MODEL_NAMES.get(key, key)}: {val:.1f} dB"
+        txt = f"{model_label(key)}: {val:.1f} dB"
         try:
             from ..propagation import get_model
 
@@ -997,7 +998,7 @@ def plot_profile(terrain, site, point, *, freq_mhz: float | None = None, h_tx_m:
         except Exception:  # noqa: BLE001 - a label only
             pass
         if key == "p526":
-            txt += f" (diffraction {losses['p526_diffraction']:.1f} dB)"
+            txt += f"\n    of which diffraction {losses['p526_diffraction']:.1f} dB"
         lines.append(txt)
     if eirp_dbm is not None and "p526" in losses:
         p_rx = eirp_dbm - losses["p526"]
@@ -1016,7 +1017,7 @@ def plot_profile(terrain, site, point, *, freq_mhz: float | None = None, h_tx_m:
     lines[:0] = [state, f"min clearance {geo.fresnel_clear:.2f} × r₁ (Fresnel)", ""]
     ax.text(1.015, 1.0, "\n".join(lines), transform=ax.transAxes, ha="left", va="top", fontsize=8.5, zorder=10,
             bbox=dict(boxstyle="round,pad=0.4", fc="white", ec="#999999"), gid="losses")
-    ax.set_xlim(0, km[-1])
+    ax.set_xlim(-0.025 * km[-1], 1.025 * km[-1])  # room for the end symbols
     top = max(float(np.max(geo.terrain_m)), geo.tx_height_m, geo.rx_height_m,
               float(np.max(geo.los_m + geo.fresnel_radius_m)),
               geo.bullington_point[1] if geo.bullington_point is not None else -np.inf)
