@@ -363,3 +363,64 @@ def test_cli_map_kmz_profile(tmp_path, capsys):
     out = capsys.readouterr().out
     assert '"losses_db"' in out and '"villages"' in out
     assert main(["profile", *common, "--site", "NOPE", "--to", "116.76,-0.37", "--out", str(tmp_path / "x.png")]) == 2
+
+
+def test_cli_map_labels_graticule_and_html(tmp_path, capsys):
+    import json
+
+    from coverage.cli import main
+
+    s = str(SAMPLES)
+    common = ["--terrain", f"{s}/terrain.tif", "--sites", f"{s}/sites.csv", "--villages", f"{s}/villages.geojson",
+              "--radius", "6000", "--no-progress"]
+    assert main(["map", *common, "--village-labels", "--graticule", "--out", str(tmp_path / "m.png"),
+                 "--dpi", "50"]) == 0
+    info = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    n_wanted = info["villages"].get("blankspot", 0) + info["villages"].get("partial", 0)
+    assert info["village_labels"]["placed"] + info["village_labels"]["no_room"] == n_wanted
+    assert main(["map", *common, "--out", str(tmp_path / "m.html")]) == 0
+    page = (tmp_path / "m.html").read_text()
+    assert "<script src" not in page and "L.map(" in page and '"on":false' in page
+    assert main(["map", *common, "--tiles", "none", "--out", str(tmp_path / "m2.html")]) == 0
+    assert '"tiles":null' in (tmp_path / "m2.html").read_text()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m.html", "m.png", "m2.html"]  # no temporary files
+
+
+@pytest.mark.shared
+def test_cli_maps_read_the_real_village_file(tmp_path, shared_file, capsys):
+    """map / kmz / profile take --repair-geometries and so read the real Kaltim/Kaltara village file."""
+    import json
+    import zipfile
+
+    import pandas as pd
+
+    from coverage.cli import main
+
+    dem = shared_file("dem/samarinda_300m.tif")
+    desa = shared_file("villages/village_boundaries_kaltim_kaltara.geojson")
+    towers = pd.read_csv(shared_file("towers/opencellid_510_kalimantan_bbox.csv"))
+    b = coverage.open_terrain(dem).bounds_lonlat
+    inside = towers[towers["lon"].between(b[0], b[2]) & towers["lat"].between(b[1], b[3])]
+    assert len(inside) >= 1
+    inside.to_csv(tmp_path / "towers.csv", index=False)
+    common = ["--terrain", str(dem), "--sites", str(tmp_path / "towers.csv"), "--villages", str(desa),
+              "--no-progress"]
+    assert main(["predict", "--terrain", str(dem), "--sites", str(tmp_path / "towers.csv"), "--no-progress",
+                 "--out", str(tmp_path / "c.tif")]) == 0
+    capsys.readouterr()
+    # without the flag: a clear error that names the CLI option, not a traceback
+    assert main(["map", "--coverage", str(tmp_path / "c.tif"), *common, "--out", str(tmp_path / "x.png")]) != 0
+    assert "--repair-geometries" in capsys.readouterr().err
+    assert main(["map", "--coverage", str(tmp_path / "c.tif"), *common, "--repair-geometries", "--village-labels",
+                 "--out", str(tmp_path / "m.png"), "--dpi", "40"]) == 0
+    info = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert sum(info["villages"].values()) >= 59  # Samarinda's kelurahan and the villages around them
+    assert main(["kmz", "--coverage", str(tmp_path / "c.tif"), *common, "--repair-geometries",
+                 "--out", str(tmp_path / "m.kmz")]) == 0
+    with zipfile.ZipFile(tmp_path / "m.kmz") as zf:
+        assert "files/icons/site.png" in zf.namelist()
+    capsys.readouterr()
+    sites = coverage.read_sites(tmp_path / "towers.csv")
+    site = str(sites["site_id"].iloc[0])
+    assert main(["profile", *common, "--repair-geometries", "--site", site, "--village", "Sidomulyo",
+                 "--out", str(tmp_path / "p.png"), "--dpi", "40"]) == 0

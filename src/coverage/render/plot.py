@@ -473,7 +473,7 @@ def label_villages(ax, villages, status, *, which=("blankspot", "partial"), max_
         if status[i] not in want:
             continue
         if len(placed) >= max_labels or not frame.contains(*xy[i]):
-            skipped += frame.contains(*xy[i])
+            skipped += int(frame.contains(*xy[i]))
             continue
         name = str(villages[name_col].iloc[i])
         others = [d for k, d in enumerate(dots) if k != i]
@@ -618,9 +618,11 @@ def plot_coverage(result, terrain=None, villages=None, ax=None, *, kind: str = "
     if terrain is not None:
         z = _terrain_on_grid(terrain, result.transform, result.shape, result.crs)
         hs = hillshade(z, cell_m, vert_exag=vert_exag)
+        voids = bool(np.isnan(hs).any())
         ax.imshow(hs, extent=extent, cmap="gray", vmin=0, vmax=1, interpolation="bilinear", zorder=1,
                   gid="hillshade")
     else:
+        voids = False
         ax.set_facecolor("#f2f2f2")
 
     classes = _classes_for(result, usable_dbm)
@@ -645,6 +647,8 @@ def plot_coverage(result, terrain=None, villages=None, ax=None, *, kind: str = "
             cb.ax.text(0.5, mid, name, rotation=90, ha="center", va="center", fontsize=8,
                        transform=cb.ax.get_yaxis_transform())
         handles.append(no_signal)
+        if voids:
+            handles.append(Patch(fc="white", ec="grey", label="no terrain data (DEM void): blank"))
     else:
         srv = np.asarray(result.best_server)
         n = max(int(srv.max()) + 1, 1) if srv.size else 1
@@ -662,6 +666,8 @@ def plot_coverage(result, terrain=None, villages=None, ax=None, *, kind: str = "
                 if (shown == i).any():
                     handles.append(Patch(fc=colors[i], alpha=alpha, label=f"served by {ids[i] if i < len(ids) else i}"))
         handles.append(no_signal)
+        if voids:
+            handles.append(Patch(fc="white", ec="grey", label="no terrain data (DEM void): blank"))
 
     site_table = result.sites if sites is True else (sites if sites is not False else None)
     if site_table is not None and not hasattr(site_table, "columns"):
