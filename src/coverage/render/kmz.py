@@ -251,21 +251,10 @@ def _village_record(row, columns) -> dict:
     return rec
 
 
-def kml_document(result=None, *, villages=None, sites=None, overlay_href: str | None = "files/coverage.png",
-                 overlay_bounds=None, legend_href: str | None = "files/legend.png", name: str = "coverage",
-                 overlay_name: str = "coverage", description: str = "", wedge_m: float = 400.0) -> ET.Element:
-    """The KML tree of :func:`write_kmz` (without the images): coverage overlay, legend, sites, villages."""
-    ET.register_namespace("", KML_NS)
-    kml = ET.Element("kml", xmlns=KML_NS)
-    doc = _sub(kml, "Document")
-    _sub(doc, "name", name)
-    if description:
-        _sub(doc, "description", description)
-    _sub(doc, "open", 1)
+def _kml_styles(doc) -> None:
+    """Shared styles: the site icon and one outline style per village status (icons inside the KMZ)."""
+    from .plot import STATUS_COLORS
 
-    from .plot import STATUS_COLORS, _sector_polygon
-
-    # styles
     st = _sub(doc, "Style", id="site")
     ic = _sub(st, "IconStyle")
     _sub(ic, "scale", 1.1)
@@ -287,6 +276,24 @@ def kml_document(result=None, *, villages=None, sites=None, overlay_href: str | 
         _sub(ic, "scale", 0.7)
         _sub(_sub(ic, "Icon"), "href", ICON_VILLAGE.format(status=status))
         _sub(_sub(st, "LabelStyle"), "scale", 0.0)  # names in the balloon, not cluttering the map
+
+
+
+def kml_document(result=None, *, villages=None, sites=None, overlay_href: str | None = "files/coverage.png",
+                 overlay_bounds=None, legend_href: str | None = "files/legend.png", name: str = "coverage",
+                 overlay_name: str = "coverage", description: str = "", wedge_m: float = 400.0) -> ET.Element:
+    """The KML tree of :func:`write_kmz` (without the images): coverage overlay, legend, sites, villages."""
+    ET.register_namespace("", KML_NS)
+    kml = ET.Element("kml", xmlns=KML_NS)
+    doc = _sub(kml, "Document")
+    _sub(doc, "name", name)
+    if description:
+        _sub(doc, "description", description)
+    _sub(doc, "open", 1)
+
+    from .plot import STATUS_COLORS, _sector_polygon
+
+    _kml_styles(doc)
 
     # coverage
     if overlay_href is not None and overlay_bounds is not None:

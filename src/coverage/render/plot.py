@@ -4,7 +4,9 @@ Every function draws with matplotlib and returns what it drew on (an ``Axes``, o
 multi-panel charts), so a notebook shows it and a script saves it with ``ax.figure.savefig(...)``:
 
 * :func:`plot_coverage` — signal (in the technology's metric, classed) or best-server map over a
-  hillshade, sites with their sector azimuths, villages coloured by status, scale bar, north arrow;
+  hillshade, sites with their sector azimuths, villages outlined by status, scale bar, north arrow,
+  the legend below the map (it never hides data); optionally village names placed without
+  collisions (:func:`label_villages`) and a latitude/longitude graticule (:func:`add_graticule`);
 * :func:`plot_profile` — a path profile between a site and a point: terrain on the k-factor earth,
   line of sight, first Fresnel zone, the obstacles the terrain model used (Bullington point,
   dominant edge) and the predicted losses; its geometry is :func:`profile_geometry`, a pure function;
@@ -415,8 +417,11 @@ def _draw_villages(ax, villages, crs, *, dense=None):
     return handles, v, status
 
 
-def _bbox_hits(bb, boxes) -> bool:
-    return any(bb.x0 < o.x1 and o.x0 < bb.x1 and bb.y0 < o.y1 and o.y0 < bb.y1 for o in boxes)
+def _hits(bb, boxes: np.ndarray) -> bool:
+    """Does the display box ``bb`` overlap any row (x0, y0, x1, y1) of ``boxes``?"""
+    if len(boxes) == 0:
+        return False
+    return bool(np.any((bb.x0 < boxes[:, 2]) & (boxes[:, 0] < bb.x1) & (bb.y0 < boxes[:, 3]) & (boxes[:, 1] < bb.y1)))
 
 
 def label_villages(ax, villages, status, *, which=("blankspot", "partial"), max_labels: int = 150,
@@ -445,7 +450,7 @@ def label_villages(ax, villages, status, *, which=("blankspot", "partial"), max_
     fig.draw_without_rendering()  # final layout first: positions are measured on screen
     renderer = fig.canvas.get_renderer()
     frame = ax.get_window_extent(renderer)
-    obstacles = []
+    obstacles = []  # display boxes of what labels must not cover
     for child in ax.get_children():  # site labels, scale bar, north arrow, the legend if inside
         gid = child.get_gid() if hasattr(child, "get_gid") else None
         if gid in ("scale_bar", "north_arrow") or type(child).__name__ in ("Annotation", "Legend"):
@@ -456,9 +461,8 @@ def label_villages(ax, villages, status, *, which=("blankspot", "partial"), max_
     pts = villages.geometry.representative_point()
     xy = ax.transData.transform(np.column_stack([pts.x, pts.y]))
     r = 3.0 * fig.dpi / 72.0  # the dots themselves (radius ~3 pt) are obstacles
-    from matplotlib.transforms import Bbox
-
-    dots = [Bbox([[x - r, y - r], [x + r, y + r]]) for x, y in xy]
+    dots = np.column_stack([xy[:, 0] - r, xy[:, 1] - r, xy[:, 0] + r, xy[:, 1] + r])
+    fixed = np.array([[b.x0, b.y0, b.x1, b.y1] for b in obstacles]).reshape(-1, 4)
     if "population" in villages:
         weight = np.nan_to_num(np.asarray(villages["population"], dtype=float))
     else:
@@ -468,29 +472,32 @@ def label_villages(ax, villages, status, *, which=("blankspot", "partial"), max_
     offsets = ((5, 4, "left", "bottom"), (5, -4, "left", "top"), (-5, 4, "right", "bottom"), (-5, -4, "right", "top"),
                (0, 7, "center", "bottom"), (0, -7, "center", "top"), (8, 0, "left", "center"),
                (-8, 0, "right", "center"))
-    placed, boxes, skipped = [], [], 0
+    on_map = ((xy[:, 0] >= frame.x0) & (xy[:, 0] <= frame.x1) & (xy[:, 1] >= frame.y0) & (xy[:, 1] <= frame.y1))
+    placed, boxes, skipped = [], np.empty((0, 4)), 0
+    halo = [pe.withStroke(linewidth=2.2, foreground="white")]
     for i in order:
-        if status[i] not in want:
+        if status[i] not in want or not on_map[i]:
             continue
-        if len(placed) >= max_labels or not frame.contains(*xy[i]):
-            skipped += int(frame.contains(*xy[i]))
+        if len(placed) >= max_labels:
+            skipped += 1
             continue
-        name = str(villages[name_col].iloc[i])
-        others = [d for k, d in enumerate(dots) if k != i]
+        others = np.delete(dots, i, axis=0)
+        t = ax.annotate(str(villages[name_col].iloc[i]), (pts.x.iloc[i], pts.y.iloc[i]), xytext=(0, 0),
+                        textcoords="offset points", fontsize=fontsize, zorder=8.5, color="#111111",
+                        gid="village_label", annotation_clip=True, path_effects=halo)
+        t.set_in_layout(False)
         for dx, dy, ha, va in offsets:
-            t = ax.annotate(name, (pts.x.iloc[i], pts.y.iloc[i]), xytext=(dx, dy), textcoords="offset points",
-                            ha=ha, va=va, fontsize=fontsize, zorder=8.5, color="#111111", gid="village_label",
-                            annotation_clip=True,
-                            path_effects=[pe.withStroke(linewidth=2.2, foreground="white")])
-            t.set_in_layout(False)
+            t.set_position((dx, dy))
+            t.set_horizontalalignment(ha)
+            t.set_verticalalignment(va)
             bb = t.get_window_extent(renderer).expanded(1.04, 1.08)
             inside = frame.x0 <= bb.x0 and bb.x1 <= frame.x1 and frame.y0 <= bb.y0 and bb.y1 <= frame.y1
-            if inside and not _bbox_hits(bb, boxes) and not _bbox_hits(bb, obstacles) and not _bbox_hits(bb, others):
+            if inside and not _hits(bb, boxes) and not _hits(bb, fixed) and not _hits(bb, others):
                 placed.append(t)
-                boxes.append(bb)
+                boxes = np.vstack([boxes, [bb.x0, bb.y0, bb.x1, bb.y1]])
                 break
-            t.remove()
         else:
+            t.remove()
             skipped += 1
     ax.village_labels_skipped = skipped
     return placed
@@ -559,6 +566,92 @@ def add_graticule(ax, crs, *, color: str = "#444444"):
     return lons, lats
 
 
+def _draw_coverage_layer(ax, result, kind, classes, extent, alpha, has_terrain, voids):
+    """The signal classes (with a colour bar) or best-server colours; returns (legend handles, site colours)."""
+    from matplotlib.colors import BoundaryNorm, ListedColormap
+    from matplotlib.patches import Patch
+
+    values = np.asarray(result.best_dbm, dtype=float)
+    handles = []
+    # what the map shows where there is no usable signal: the hillshade (mid grey) or the blank background
+    no_signal = [Patch(fc="#b4b4b4" if has_terrain else "#f2f2f2", ec="grey",
+                       label=f"no usable signal (< {classes.usable_dbm:g} dBm): "
+                             + ("terrain shows" if has_terrain else "blank"))]
+    if voids:
+        no_signal.append(Patch(fc="white", ec="grey", label="no terrain data (DEM void): blank"))
+    if kind == "signal":
+        cmap = ListedColormap(list(classes.colors)).with_extremes(bad=(0, 0, 0, 0))
+        norm = BoundaryNorm(list(classes.bounds), cmap.N)
+        masked = np.ma.masked_where(~np.isfinite(values) | (values < classes.usable_dbm), values)
+        shown = np.ma.minimum(masked, classes.bounds[-1] - 1e-3)
+        im = ax.imshow(shown, extent=extent, cmap=cmap, norm=norm, alpha=alpha, interpolation="nearest", zorder=2,
+                       gid="coverage")
+        cb = ax.figure.colorbar(im, ax=ax, shrink=0.75, pad=0.02, ticks=list(classes.bounds[:-1]))
+        cb.set_label(f"{metric_label(classes.metric)} — {model_label(result.model)}")
+        for i, name in enumerate(classes.names):
+            mid = 0.5 * (classes.bounds[i] + classes.bounds[i + 1])
+            cb.ax.text(0.5, mid, name, rotation=90, ha="center", va="center", fontsize=8,
+                       transform=cb.ax.get_yaxis_transform())
+        return handles + no_signal, None
+    srv = np.asarray(result.best_server)
+    n = max(int(srv.max()) + 1, 1) if srv.size else 1
+    colors = server_colors(n)
+    cmap = ListedColormap(colors).with_extremes(bad=(0, 0, 0, 0))
+    usable = np.isfinite(values) & (values >= classes.usable_dbm) & (srv >= 0)
+    shown = np.ma.masked_where(~usable, srv)
+    ax.imshow(shown, extent=extent, cmap=cmap, vmin=-0.5, vmax=n - 0.5, alpha=alpha, interpolation="nearest",
+              zorder=2, gid="coverage")
+    ids = (result.sites["site_id"].astype(str).tolist() if result.sites is not None and "site_id" in result.sites
+           else [str(i) for i in range(n)])
+    if n <= 20:
+        for i in range(n):
+            if (shown == i).any():
+                handles.append(Patch(fc=colors[i], alpha=alpha, label=f"served by {ids[i] if i < len(ids) else i}"))
+    return handles + no_signal, colors
+
+
+def _site_handles(site_table) -> list:
+    from matplotlib.lines import Line2D
+
+    if not {"lon", "lat"} <= set(site_table.columns):
+        return []
+    many = len(site_table) > 60
+    out = [Line2D([], [], marker="^", ls="", mfc="white", mec="black", ms=8,
+                  label=f"site ({len(site_table)})" if many else "site")]
+    az = np.asarray(site_table["azimuth_deg"], dtype=float) if "azimuth_deg" in site_table else np.array([np.nan])
+    if not many and np.isfinite(az).any():
+        out.append(Line2D([], [], marker=sector_marker(), ls="", ms=15, mfc="white", mec="black",
+                          label="sector antenna (wedge toward its azimuth)"))
+    return out
+
+
+def _frame_axes(ax, result, lat0, extent):
+    left, right, bottom, top = extent
+    ax.set_xlim(left, right)
+    ax.set_ylim(bottom, top)
+    if result.crs.is_geographic:
+        ax.set_aspect(1.0 / max(math.cos(math.radians(lat0)), 1e-6))
+        ax.set_xlabel("longitude (°)")
+        ax.set_ylabel("latitude (°)")
+    else:
+        ax.set_aspect("equal")
+        ax.set_xlabel(f"easting (m, {result.crs.to_string()})")
+        ax.set_ylabel("northing (m)")
+        ax.ticklabel_format(style="plain", useOffset=False)
+        ax.tick_params(axis="both", labelsize=8)
+
+
+def _legend_below(ax, handles):
+    """The legend under the axis labels (~34 pt below the frame), outside the map: it never hides data."""
+    from matplotlib.transforms import ScaledTranslation
+
+    below = ax.transAxes + ScaledTranslation(0, -34 / 72, ax.figure.dpi_scale_trans)
+    leg = ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, 0.0), bbox_transform=below,
+                    ncol=2 if len(handles) > 3 else 1, fontsize=8, frameon=False, borderaxespad=0.0)
+    leg.set_zorder(10)
+    return leg
+
+
 def plot_coverage(result, terrain=None, villages=None, ax=None, *, kind: str = "signal", sites: bool | Any = True,
                   usable_dbm: float | None = None, alpha: float = 0.75, site_labels: bool = True,
                   village_labels: bool | str = False, graticule: bool = False, scale_bar: bool = True,
@@ -602,8 +695,6 @@ def plot_coverage(result, terrain=None, villages=None, ax=None, *, kind: str = "
         ``ax.village_labels`` holds the placed names.
     """
     plt = _mpl()
-    from matplotlib.colors import BoundaryNorm, ListedColormap
-    from matplotlib.patches import Patch
 
     if kind not in ("signal", "server"):
         raise InputError(f"kind must be 'signal' or 'server', got {kind!r}")
@@ -627,47 +718,7 @@ def plot_coverage(result, terrain=None, villages=None, ax=None, *, kind: str = "
 
     classes = _classes_for(result, usable_dbm)
     values = np.asarray(result.best_dbm, dtype=float)
-    handles = []
-    # what the map shows where there is no usable signal: the hillshade (mid grey) or the blank background
-    no_signal = Patch(fc="#b4b4b4" if terrain is not None else "#f2f2f2", ec="grey",
-                      label=f"no usable signal (< {classes.usable_dbm:g} dBm): "
-                            + ("terrain shows" if terrain is not None else "blank"))
-    site_fill = None
-    if kind == "signal":
-        cmap = ListedColormap(list(classes.colors)).with_extremes(bad=(0, 0, 0, 0))
-        norm = BoundaryNorm(list(classes.bounds), cmap.N)
-        masked = np.ma.masked_where(~np.isfinite(values) | (values < classes.usable_dbm), values)
-        shown = np.ma.minimum(masked, classes.bounds[-1] - 1e-3)
-        im = ax.imshow(shown, extent=extent, cmap=cmap, norm=norm, alpha=alpha, interpolation="nearest", zorder=2,
-                       gid="coverage")
-        cb = ax.figure.colorbar(im, ax=ax, shrink=0.75, pad=0.02, ticks=list(classes.bounds[:-1]))
-        cb.set_label(f"{metric_label(classes.metric)} — {model_label(result.model)}")
-        for i, name in enumerate(classes.names):
-            mid = 0.5 * (classes.bounds[i] + classes.bounds[i + 1])
-            cb.ax.text(0.5, mid, name, rotation=90, ha="center", va="center", fontsize=8,
-                       transform=cb.ax.get_yaxis_transform())
-        handles.append(no_signal)
-        if voids:
-            handles.append(Patch(fc="white", ec="grey", label="no terrain data (DEM void): blank"))
-    else:
-        srv = np.asarray(result.best_server)
-        n = max(int(srv.max()) + 1, 1) if srv.size else 1
-        colors = server_colors(n)
-        cmap = ListedColormap(colors).with_extremes(bad=(0, 0, 0, 0))
-        usable = np.isfinite(values) & (values >= classes.usable_dbm) & (srv >= 0)
-        shown = np.ma.masked_where(~usable, srv)
-        ax.imshow(shown, extent=extent, cmap=cmap, vmin=-0.5, vmax=n - 0.5, alpha=alpha, interpolation="nearest",
-                  zorder=2, gid="coverage")
-        site_fill = colors
-        ids = (result.sites["site_id"].astype(str).tolist() if result.sites is not None and "site_id" in result.sites
-               else [str(i) for i in range(n)])
-        if n <= 20:
-            for i in range(n):
-                if (shown == i).any():
-                    handles.append(Patch(fc=colors[i], alpha=alpha, label=f"served by {ids[i] if i < len(ids) else i}"))
-        handles.append(no_signal)
-        if voids:
-            handles.append(Patch(fc="white", ec="grey", label="no terrain data (DEM void): blank"))
+    handles, site_fill = _draw_coverage_layer(ax, result, kind, classes, extent, alpha, terrain is not None, voids)
 
     site_table = result.sites if sites is True else (sites if sites is not False else None)
     if site_table is not None and not hasattr(site_table, "columns"):
@@ -678,32 +729,10 @@ def plot_coverage(result, terrain=None, villages=None, ax=None, *, kind: str = "
         same = site_table is result.sites and kind == "server"
         _draw_sites(ax, site_table, result.crs, m_per, wedge_m, labels=site_labels,
                     server_colors=site_fill if same else None)
-        if {"lon", "lat"} <= set(site_table.columns):
-            from matplotlib.lines import Line2D
-
-            many = len(site_table) > 60
-            handles.append(Line2D([], [], marker="^", ls="", mfc="white", mec="black", ms=8,
-                                  label=f"site ({len(site_table)})" if many else "site"))
-            az = (np.asarray(site_table["azimuth_deg"], dtype=float) if "azimuth_deg" in site_table
-                  else np.array([np.nan]))
-            if not many and np.isfinite(az).any():
-                handles.append(Line2D([], [], marker=sector_marker(), ls="", ms=15, mfc="white", mec="black",
-                                      label="sector antenna (wedge toward its azimuth)"))
+        handles += _site_handles(site_table)
     v_handles, v_proj, v_status = _draw_villages(ax, villages, result.crs)
     handles += v_handles
-
-    ax.set_xlim(left, right)
-    ax.set_ylim(bottom, top)
-    if result.crs.is_geographic:
-        ax.set_aspect(1.0 / max(math.cos(math.radians(lat0)), 1e-6))
-        ax.set_xlabel("longitude (°)")
-        ax.set_ylabel("latitude (°)")
-    else:
-        ax.set_aspect("equal")
-        ax.set_xlabel(f"easting (m, {result.crs.to_string()})")
-        ax.set_ylabel("northing (m)")
-        ax.ticklabel_format(style="plain", useOffset=False)
-        ax.tick_params(axis="both", labelsize=8)
+    _frame_axes(ax, result, lat0, extent)
     if graticule:
         add_graticule(ax, result.crs)
     if scale_bar:
@@ -711,13 +740,7 @@ def plot_coverage(result, terrain=None, villages=None, ax=None, *, kind: str = "
     if north_arrow:
         add_north_arrow(ax)
     if legend and handles:
-        from matplotlib.transforms import ScaledTranslation
-
-        # below the axis labels (~34 pt under the frame), outside the map: it never hides data
-        below = ax.transAxes + ScaledTranslation(0, -34 / 72, ax.figure.dpi_scale_trans)
-        leg = ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, 0.0), bbox_transform=below,
-                        ncol=2 if len(handles) > 3 else 1, fontsize=8, frameon=False, borderaxespad=0.0)
-        leg.set_zorder(10)
+        _legend_below(ax, handles)
     if title is None:
         what = metric_label(classes.metric) if kind == "signal" else "best server"
         n_sites = len(result.sites) if result.sites is not None else 0
@@ -901,6 +924,41 @@ def profile_losses(distances_m, elevations_m, *, h_tx_m: float, h_rx_m: float, f
     return out
 
 
+def _loss_lines(models, losses, freq_mhz, site, eirp_dbm) -> list[str]:
+    """The loss box of a profile: each model's loss (planner's names), and the received signal."""
+    lines = []
+    for name in models:
+        key = str(name).lower()
+        val = losses.get(key)
+        if val is None:
+            continue
+        txt = f"{model_label(key)}: {val:.1f} dB"
+        try:
+            from ..propagation import get_model
+
+            lo, hi = get_model(key).validity.freq_mhz
+            if not lo <= freq_mhz <= hi:
+                txt += f" (outside {lo:g}–{hi:g} MHz)"
+        except Exception:  # noqa: BLE001 - a label only
+            pass
+        if key == "p526":
+            txt += f"\n    of which diffraction {losses['p526_diffraction']:.1f} dB"
+        lines.append(txt)
+    if eirp_dbm is not None and "p526" in losses:
+        p_rx = eirp_dbm - losses["p526"]
+        tech = str(site.get("technology", "")).lower() if hasattr(site, "get") else ""
+        bw = site.get("bandwidth_mhz", None) if hasattr(site, "get") else None
+        if tech in ("2g", "3g", "4g", "5g") and (tech in ("2g", "3g") or (bw is not None and np.isfinite(float(bw)))):
+            from ..io.sites import metric_offset_db
+
+            metric = signal_classes(tech).metric
+            val = p_rx + metric_offset_db(tech, float(bw) if bw is not None else 0.0)
+            lines.append(f"{metric_label(metric).replace(' (dBm)', '')} (P.526, main lobe): {val:.1f} dBm")
+        else:
+            lines.append(f"received power (P.526, main lobe): {p_rx:.1f} dBm")
+    return lines
+
+
 def plot_profile(terrain, site, point, *, freq_mhz: float | None = None, h_tx_m: float | None = None,
                  h_rx_m: float = 1.5, k_factor: float = 4.0 / 3.0, models: Sequence[str] = ("p526",),
                  step_m: float | None = None, ax=None, title: str | None = None, site_label: str | None = None,
@@ -987,37 +1045,7 @@ def plot_profile(terrain, site, point, *, freq_mhz: float | None = None, h_tx_m:
     ax.plot([km[i]], [geo.terrain_m[i]], marker="*", ms=13, color="#ffd92f", mec="black", ls="", zorder=9,
             gid="dominant_edge", label=edge_label)
 
-    # legend text: losses
-    lines = []
-    for name in models:
-        key = str(name).lower()
-        val = losses.get(key)
-        if val is None:
-            continue
-        txt = f"{model_label(key)}: {val:.1f} dB"
-        try:
-            from ..propagation import get_model
-
-            lo, hi = get_model(key).validity.freq_mhz
-            if not lo <= freq_mhz <= hi:
-                txt += f" (outside {lo:g}–{hi:g} MHz)"
-        except Exception:  # noqa: BLE001 - a label only
-            pass
-        if key == "p526":
-            txt += f"\n    of which diffraction {losses['p526_diffraction']:.1f} dB"
-        lines.append(txt)
-    if eirp_dbm is not None and "p526" in losses:
-        p_rx = eirp_dbm - losses["p526"]
-        tech = str(site.get("technology", "")).lower() if hasattr(site, "get") else ""
-        bw = site.get("bandwidth_mhz", None) if hasattr(site, "get") else None
-        if tech in ("2g", "3g", "4g", "5g") and (tech in ("2g", "3g") or (bw is not None and np.isfinite(float(bw)))):
-            from ..io.sites import metric_offset_db
-
-            metric = signal_classes(tech).metric
-            val = p_rx + metric_offset_db(tech, float(bw) if bw is not None else 0.0)
-            lines.append(f"{metric_label(metric).replace(' (dBm)', '')} (P.526, main lobe): {val:.1f} dBm")
-        else:
-            lines.append(f"received power (P.526, main lobe): {p_rx:.1f} dBm")
+    lines = _loss_lines(models, losses, freq_mhz, site, eirp_dbm)
     state = ("line of sight clear" if geo.los_clear and geo.fresnel_clear >= 0.6 else
              "line of sight clear, Fresnel zone obstructed" if geo.los_clear else "line of sight blocked")
     lines[:0] = [state, f"min clearance {geo.fresnel_clear:.2f} × r₁ (Fresnel)", ""]
