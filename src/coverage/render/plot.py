@@ -409,7 +409,7 @@ def _draw_villages(ax, villages, crs, *, dense=None):
                                 hatch=st["hatch"], zorder=4, gid=f"village_outlines_{s}")
         pts = geoms[sel].representative_point()
         ax.scatter(pts.x, pts.y, s=22, c=col, edgecolors="black", linewidths=0.5, zorder=5, gid=f"villages_{s}")
-        if st["hatch"]:
+        if st["hatch"] and (sel & polys).any():
             handles.append(Patch(fc="none", ec=col, lw=st["lw"], hatch=st["hatch"], label=label + ", hatched"))
         else:
             handles.append(Line2D([], [], marker="o", ls=st["ls"], lw=st["lw"], color=col, mfc=col, mec="black", ms=6,
