@@ -340,7 +340,8 @@ _JS = """
     D.sites.items.forEach(function (s) {
       if (s.wedge) L.polygon(s.wedge, {color: '#000', weight: 1, fillColor: s.fill || '#fff', fillOpacity: 0.9,
                                        className: 'cov-sector', interactive: false}).addTo(g);
-      L.circleMarker([s.lat, s.lon], {radius: 6, color: '#000', weight: 2, fillColor: s.fill || '#fff',
+      L.circleMarker([s.lat, s.lon], {radius: D.sites.radius, color: '#000', weight: D.sites.radius > 4 ? 2 : 1,
+                                      fillColor: s.fill || '#fff',
                                       fillOpacity: 1, className: 'cov-site'})
         .bindPopup(s.popup).bindTooltip(s.id).addTo(g);
       counts.sites += 1;
@@ -469,7 +470,8 @@ def interactive_map(result, villages=None, *, sites: bool | Any = True, kind: st
     span_m = (e - w) * 111_320.0 * math.cos(math.radians((s + n) / 2))
     items = _sites_data(site_table, server_colors, 0.04 * span_m)
     if items:
-        data["sites"] = {"items": items, "name": f"sites ({len(items)})"}
+        data["sites"] = {"items": items, "name": f"sites ({len(items)})",
+                         "radius": 6 if len(items) <= 60 else 3.5}  # a region: small markers
         counts["sites"] = len(items)
     data["legend"] = _legend_html(legend_title, entries, float(opacity), village_counts, STATUS_COLORS,
                                   len(items), any("wedge" in it for it in items))
