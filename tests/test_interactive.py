@@ -272,3 +272,26 @@ def test_browser_offline_renders_layers(sample, tmp_path, sink):
     I.interactive_map(result, table, offline=False).save(online)
     _dump_dom(browser, online, sink.port)
     assert any("tile.openstreetmap.org" in r for r in sink.requests), sink.requests
+
+
+# 500 px: the narrowest window headless Chromium opens
+@pytest.mark.parametrize("size", [(1280, 800), (1000, 700), (800, 450), (500, 600)])
+def test_browser_legend_inside_the_map_and_off_the_scale_bar(sample, tmp_path, sink, size):
+    """At common window sizes the legend is inside the map frame and covers no other control."""
+    browser = _browser()
+    if browser is None:
+        pytest.skip("no headless browser installed (apt-get install chromium)")
+    result, table = sample
+    page = tmp_path / "map.html"
+    I.interactive_map(result, table).save(page)
+    dom = _dump_dom(browser, page, sink.port, size=size).stdout
+    ctl = json.loads(re.search(r'data-controls="([^"]*)"', dom).group(1).replace("&quot;", '"'))
+    mx0, my0, mx1, my1 = ctl["map"]
+    lx0, ly0, lx1, ly1 = ctl["legend"]
+    assert mx0 <= lx0 < lx1 <= mx1 and my0 <= ly0 < ly1 <= my1, ctl  # inside the map frame
+    for other in ("scale", "layers", "zoom"):
+        ox0, oy0, ox1, oy1 = ctl[other]
+        assert lx1 <= ox0 or ox1 <= lx0 or ly1 <= oy0 or oy1 <= ly0, (other, ctl)
+    # the map fills the page's width (a notebook cell's, in its iframe); the window's height less the browser's bar
+    assert mx1 - mx0 == size[0] and my1 - my0 >= size[1] - 100
+

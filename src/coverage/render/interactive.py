@@ -365,7 +365,14 @@ _JS = """
   map.fitBounds(D.overlay.bounds, size.x > 2.2 * pad ? {paddingBottomRight: [pad, 0], paddingTopLeft: [50, 10]}
                                                      : {padding: [10, 10]});
   window.coverageMap = {map: map, counts: counts};
-  document.getElementById('map').setAttribute('data-counts', JSON.stringify(counts));
+  // what was drawn and where the controls sit (read by the tests in a headless browser)
+  var el = document.getElementById('map');
+  var rect = function (node) { var r = node.getBoundingClientRect();
+                               return [Math.round(r.left), Math.round(r.top), Math.round(r.right), Math.round(r.bottom)]; };
+  el.setAttribute('data-counts', JSON.stringify(counts));
+  el.setAttribute('data-controls', JSON.stringify({map: rect(el), legend: rect(box),
+    scale: rect(el.querySelector('.leaflet-control-scale')), layers: rect(el.querySelector('.leaflet-control-layers')),
+    zoom: rect(el.querySelector('.leaflet-control-zoom'))}));
 })();
 """
 
