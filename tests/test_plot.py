@@ -337,7 +337,7 @@ def test_plot_indicator_from_indicator_and_village_table(sample, tmp_path):
         P.plot_indicator(ind[["kode", "nama"]])
 
 
-# ------------------------------------------------------------------ progress, CLI (the interactive map: test_interactive.py)
+# ------------------------------------------------------------------ progress, CLI (interactive: test_interactive.py)
 def test_progress_silent_by_default():
     from coverage.progress import progress
 

@@ -172,7 +172,8 @@ def _site_popup(row) -> str:
     rows = []
     for key, label, fmt, unit in (("technology", "technology", None, ""), ("height_m", "mast height", "{:g}", " m"),
                                   ("freq_mhz", "frequency", "{:g}", " MHz"), ("eirp_dbm", "EIRP", "{:g}", " dBm"),
-                                  ("azimuth_deg", "azimuth", "{:g}", "°"), ("beamwidth_deg", "beamwidth", "{:g}", "°")):
+                                  ("azimuth_deg", "azimuth", "{:g}", "°"),
+                                  ("beamwidth_deg", "beamwidth", "{:g}", "°")):
         val = _text(get(key)) if fmt is None else _num(get(key), fmt)
         if val is not None:
             rows.append(f"<tr><th>{label}</th><td>{val}{unit}</td></tr>")
@@ -298,8 +299,10 @@ html, body { height: 100%; margin: 0; padding: 0; }
 .cov-legend summary { cursor: pointer; margin-bottom: 3px; }
 .cov-row { display: flex; align-items: center; gap: 6px; margin: 2px 0; white-space: nowrap; }
 .cov-head { margin-top: 5px; font-weight: 600; }
-.cov-sw { display: inline-block; flex: none; width: 16px; height: 11px; border: 1px solid #777; box-sizing: border-box; }
-.cov-dot { width: 11px; height: 11px; border-radius: 50%; border: 2px solid #000; background: #fff; margin: 0 2px 0 3px; }
+.cov-sw { display: inline-block; flex: none; width: 16px; height: 11px; border: 1px solid #777;
+  box-sizing: border-box; }
+.cov-dot { width: 11px; height: 11px; border-radius: 50%; border: 2px solid #000; background: #fff;
+  margin: 0 2px 0 3px; }
 .cov-note { margin-top: 4px; color: #666; font-size: 11px; }
 table.cov-popup { border-collapse: collapse; margin-top: 3px; }
 table.cov-popup th { text-align: left; font-weight: normal; color: #555; padding: 1px 8px 1px 0; }
@@ -367,8 +370,10 @@ _JS = """
   window.coverageMap = {map: map, counts: counts};
   // what was drawn and where the controls sit (read by the tests in a headless browser)
   var el = document.getElementById('map');
-  var rect = function (node) { var r = node.getBoundingClientRect();
-                               return [Math.round(r.left), Math.round(r.top), Math.round(r.right), Math.round(r.bottom)]; };
+  var rect = function (node) {
+    var r = node.getBoundingClientRect();
+    return [Math.round(r.left), Math.round(r.top), Math.round(r.right), Math.round(r.bottom)];
+  };
   el.setAttribute('data-counts', JSON.stringify(counts));
   el.setAttribute('data-controls', JSON.stringify({map: rect(el), legend: rect(box),
     scale: rect(el.querySelector('.leaflet-control-scale')), layers: rect(el.querySelector('.leaflet-control-layers')),
@@ -382,7 +387,8 @@ def _page(title: str, data: dict) -> str:
     payload = json.dumps(data, separators=(",", ":"), allow_nan=False).replace("</", "<\\/")
     return ("<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'>"
             "<meta name='viewport' content='width=device-width, initial-scale=1'>"
-            f"<title>{html.escape(title)}</title>\n<style>{css}</style>\n<style>{_CSS.replace('%(bg)s', BACKGROUND)}</style>\n"
+            f"<title>{html.escape(title)}</title>\n<style>{css}</style>\n"
+            f"<style>{_CSS.replace('%(bg)s', BACKGROUND)}</style>\n"
             f"<script>{js}</script>\n</head><body><div id='map'></div>\n"
             f"<script type='application/json' id='coverage-data'>{payload}</script>\n"
             f"<script>{_JS}</script>\n</body></html>\n")
