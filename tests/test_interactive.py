@@ -86,6 +86,8 @@ def test_page_references_nothing_outside_itself(sample, tmp_path):
     assert data["tiles"]["on"] is False and "needs internet" in data["tiles"]["name"]
     assert I.interactive_map(result, table, offline=False).html.count('"on":true') == 1
     assert _payload(I.interactive_map(result, table, tiles=None).html)["tiles"] is None
+    zoomed = _payload(I.interactive_map(result, zoom_start=12).html)["zoom"]
+    assert zoomed["level"] == 12 and data["zoom"] is None  # default: fit the result's extent
 
 
 def test_vendored_leaflet_keeps_its_licence():

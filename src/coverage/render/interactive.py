@@ -365,8 +365,9 @@ _JS = """
   var size = map.getSize(), box = legend.getContainer();
   if (size.x < 560 || size.y < 360) box.querySelector('details').removeAttribute('open');
   var pad = box.offsetWidth + 16;
-  map.fitBounds(D.overlay.bounds, size.x > 2.2 * pad ? {paddingBottomRight: [pad, 0], paddingTopLeft: [50, 10]}
-                                                     : {padding: [10, 10]});
+  if (D.zoom) map.setView(D.zoom.center, D.zoom.level);
+  else map.fitBounds(D.overlay.bounds, size.x > 2.2 * pad ? {paddingBottomRight: [pad, 0], paddingTopLeft: [50, 10]}
+                                                          : {padding: [10, 10]});
   window.coverageMap = {map: map, counts: counts};
   // what was drawn and where the controls sit (read by the tests in a headless browser)
   var el = document.getElementById('map');
@@ -409,7 +410,7 @@ def _tile_spec(tiles: str | None, offline: bool):
 def interactive_map(result, villages=None, *, sites: bool | Any = True, kind: str = "signal", opacity: float = 0.7,
                     usable_dbm: float | None = None, offline: bool = True, tiles: str | None = "OpenStreetMap",
                     max_villages: int = 5000, simplify_deg: float = 1e-4, height: str | int = "600px",
-                    title: str | None = None) -> InteractiveMap:
+                    zoom_start: int | None = None, title: str | None = None) -> InteractiveMap:
     """A Leaflet map of a coverage result, in one HTML page that opens without a network.
 
     Parameters
@@ -435,6 +436,8 @@ def interactive_map(result, villages=None, *, sites: bool | Any = True, kind: st
         Village outlines simplified to this tolerance (degrees; 1e-4 ≈ 11 m) to keep the page small.
     height : str or int
         Height of the map in a notebook cell (CSS, or pixels).
+    zoom_start : int, optional
+        Initial zoom level on the result's centre (default: fit the result's extent).
 
     Returns
     -------
@@ -463,7 +466,9 @@ def interactive_map(result, villages=None, *, sites: bool | Any = True, kind: st
 
     data: dict = {"overlay": {"url": _overlay_png(rgba), "bounds": [[s, w], [n, e]], "opacity": float(opacity),
                               "name": f"coverage: {layer_title}"},
-                  "tiles": _tile_spec(tiles, offline)}
+                  "tiles": _tile_spec(tiles, offline),
+                  "zoom": None if zoom_start is None else {"center": [(s + n) / 2, (w + e) / 2],
+                                                           "level": int(zoom_start)}}
     counts = {"overlays": 1, "villages": 0, "sites": 0}
     village_counts = None
     if villages is not None and len(villages) and max_villages:
