@@ -1,9 +1,12 @@
 """Exports planners open elsewhere: a KMZ for Google Earth, and Cloud-Optimized GeoTIFFs.
 
 * :func:`write_kmz` — the coverage raster as a ``GroundOverlay`` (PNG, classed in the technology's
-  metric, transparent where there is no usable signal) with its legend as a ``ScreenOverlay``, sites as
-  placemarks (sector wedges toward their azimuth) and villages as polygons styled by status, each with
-  its attributes in a balloon. The archive is written to a temporary file and renamed into place.
+  metric, transparent where there is no usable signal) with its legend as a ``ScreenOverlay`` (12 pt
+  at Google Earth's native size), sites as placemarks (sector wedges toward their azimuth) and
+  villages as outlines styled by status with a dot inside, each with its attributes in a balloon.
+  Every file the KML names is inside the archive: the icons are PNGs drawn here
+  (:func:`icon_pngs`), so Google Earth shows the file without the internet. Entries are
+  world-readable (``rw-r--r--``); the archive is written to a temporary file and renamed into place.
 * :func:`write_cog` / :func:`validate_cog` — a coverage result as a Cloud-Optimized GeoTIFF (GDAL's COG
   driver through :meth:`coverage.CoverageResult.to_geotiff`) and a check of the layout.
 
