@@ -67,7 +67,7 @@ from .analysis.indicator import indicator, indicator_by_technology  # noqa: E402
 from .analysis.run import VillageRun, run_villages  # noqa: E402
 from .analysis.survey import compare_podes_kabupaten, compare_survey  # noqa: E402
 
-# outputs (plot, kmz and interactive import matplotlib / folium: loaded on first use)
+# outputs (plot, kmz and interactive import matplotlib: loaded on first use)
 from .render.export import write_csv, write_excel, write_villages  # noqa: E402
 
 _aliases.install()
@@ -87,7 +87,7 @@ _LAZY_MODULES = {"plot": "coverage.render.plot", "kmz": "coverage.render.kmz",
 
 
 def __getattr__(name):
-    # coverage.plot / .kmz / .interactive without importing matplotlib or folium at `import coverage`
+    # coverage.plot / .kmz / .interactive without importing matplotlib at `import coverage`
     if name in _LAZY_MODULES:
         import importlib
 
