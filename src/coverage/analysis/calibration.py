@@ -107,8 +107,11 @@ def _to_grid_xy(lon, lat, crs):
     return np.asarray(x, float), np.asarray(y, float)
 
 
-def _profile_at_points(m, params, g, grid, freq, h_tx, h_rx):
-    """(free-space loss, excess loss) of profile model ``m`` at the points of one site's group ``g``."""
+def _profile_at_points(m, params, g, grid, freq, h_tx, h_rx, radius_m=None):
+    """(free-space loss, excess loss) of profile model ``m`` at the points of one site's group ``g``.
+
+    The radial set is the engine's for ``radius_m`` (default: just past the farthest point, the
+    densest set that reaches every point)."""
     from ..engine import _kernels as K
     from ..engine.sweep import SiteGeometry
     from ..io.terrain import WGS84_A, WGS84_E2
@@ -134,7 +137,11 @@ def _profile_at_points(m, params, g, grid, freq, h_tx, h_rx):
     dist = np.hypot(east, north)
     az = np.mod(np.arctan2(east, north), 2 * math.pi)
     step = min(grid.cell_size_m(sy if grid.geographic else None))
-    geo = SiteGeometry.build(grid, sx, sy, float(dist.max()) + 2 * step)
+    radius = float(dist.max()) + 2 * step if radius_m is None else float(radius_m)
+    if dist.max() > radius:
+        raise InputError(f"a measurement of site {g['site_id'].iloc[0]!r} lies {dist.max():.0f} m away, beyond "
+                         f"radius_m={radius:g}")
+    geo = SiteGeometry.build(grid, sx, sy, radius)
     z2d, nvalid = geo.profiles
     excess_r = m.radial_excess_db(z2d, nvalid, geo.step_m, freq_mhz=freq, h_tx_m=h_tx, h_rx_m=h_rx, **params)
     excess = np.empty((1, len(dist)))
@@ -146,12 +153,14 @@ def _profile_at_points(m, params, g, grid, freq, h_tx, h_rx):
 
 
 def loss_at_points(measurements, model, *, terrain=None, model_params: Mapping[str, Any] | None = None,
-                   extrapolate: bool = False) -> pd.DataFrame:
+                   extrapolate: bool = False, radius_m: float | None = None) -> pd.DataFrame:
     """Loss of ``model`` at each measurement: ``loss_db``, ``free_space_db``, ``excess_db`` (dB).
 
     Distance models run on the ellipsoidal site-receiver distance; profile models need ``terrain`` and
     run as in the engine (radial profiles from the site, the excess interpolated to the point, free
     space over the 3-D path). For distance models ``excess_db = loss_db - free_space_db``.
+    ``radius_m`` chooses the radial set of profile models as a ``predict`` run of that radius does
+    (the value between radials is interpolated); by default the densest set reaching every point.
     """
     from ..propagation.fspl import FSPL
 
@@ -185,7 +194,7 @@ def loss_at_points(measurements, model, *, terrain=None, model_params: Mapping[s
             loss[pos] = m.loss_db(d[pos], freq_mhz=f, h_tx_m=h_tx, h_rx_m=h_rx, **p)
             fs[pos] = FSPL.loss_db(d[pos], freq_mhz=f, h_tx_m=h_tx, h_rx_m=h_rx)
         else:
-            fs[pos], x = _profile_at_points(m, p, g, grid, f, h_tx, h_rx)
+            fs[pos], x = _profile_at_points(m, p, g, grid, f, h_tx, h_rx, radius_m)
             loss[pos] = fs[pos] + x
     return pd.DataFrame({"loss_db": loss, "free_space_db": fs, "excess_db": loss - fs}, index=meas.index)
 
@@ -435,12 +444,14 @@ class Calibration:
     points: pd.DataFrame | None = field(default=None, repr=False)
 
     def predict_loss(self, measurements, *, terrain=None, sites=None, extrapolate: bool | None = None,
-                     **model_params) -> np.ndarray:
-        """Path loss (dB) predicted by the calibrated model at each measurement point."""
+                     radius_m: float | None = None, **model_params) -> np.ndarray:
+        """Path loss (dB) predicted by the calibrated model at each measurement point.
+
+        ``terrain`` for profile models; ``radius_m`` as in :func:`loss_at_points`."""
         meas = measurements if _is_read(measurements) else read_measurements(measurements, sites=sites)
         ext = self.report.get("extrapolate", False) if extrapolate is None else extrapolate
         return loss_at_points(meas.reset_index(drop=True), self.model, terrain=terrain, model_params=model_params,
-                              extrapolate=ext)["loss_db"].to_numpy()
+                              extrapolate=ext, radius_m=radius_m)["loss_db"].to_numpy()
 
     def summary(self) -> dict:
         """Overall numbers before, fitted and cross-validated, and the coefficients (JSON-ready)."""

@@ -108,7 +108,7 @@ def _read(source) -> tuple[pd.DataFrame, str]:
             bad = int(np.flatnonzero(gdf.geometry.geom_type != "Point")[0])
             raise InputError(f"{p}: feature {bad + 1} is a {gdf.geometry.iloc[bad].geom_type}; "
                              "measurements must be Points")
-        return _read(gdf), str(p)
+        return _read(gdf)[0], str(p)
     sep = ";" if p.read_text(encoding="utf-8", errors="replace").split("\n", 1)[0].count(";") > 0 else ","
     try:
         df = pd.read_csv(p, sep=sep)
