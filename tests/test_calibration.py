@@ -401,3 +401,17 @@ def test_likely_missing_towers_lists_reporting_villages_no_tower_reaches():
     assert "not errors of the propagation model" in out.attrs["note"]
     with pytest.raises(InputError, match="nearest_site"):
         likely_missing_towers(table, survey)
+
+
+def test_calibrated_model_runs_on_dask_workers():
+    distributed = pytest.importorskip("distributed")
+    cal = coverage.calibrate(coverage.read_measurements(synthetic_drive(400, offset=3.0)), "cost231", name="dask-cal")
+    sites = _sites(height_m=40.0, technology="2g")
+    kw = dict(radius_m=3000.0, resolution_m=250.0, technology="2g", crs="EPSG:32750")
+    ref = coverage.predict(None, sites, model=cal.model, **kw)
+    # worker processes know the model only from what the task carries (it is not in their registry)
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None,
+                                  worker_dashboard_address=None) as cluster, distributed.Client(cluster) as client:
+        res = coverage.predict(None, sites, model=cal.model, tile_size=8, client=client, **kw)
+    assert res.metadata["engine"]["kind"] == "dask"
+    np.testing.assert_array_equal(np.asarray(res.best_dbm), ref.best_dbm)
