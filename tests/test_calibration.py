@@ -415,3 +415,21 @@ def test_calibrated_model_runs_on_dask_workers():
         res = coverage.predict(None, sites, model=cal.model, tile_size=8, client=client, **kw)
     assert res.metadata["engine"]["kind"] == "dask"
     np.testing.assert_array_equal(np.asarray(res.best_dbm), ref.best_dbm)
+
+
+def test_level_conversion_pattern_equals_the_engine_pattern():
+    # io may not import propagation: its sector pattern is its own, held equal to the engine's here
+    rng = np.random.default_rng(11)
+    n = 300
+    lon, lat, _ = GEOD.fwd(np.full(n, SITE["lon"]), np.full(n, SITE["lat"]), rng.uniform(0, 360, n),
+                           np.exp(rng.uniform(np.log(20.0), np.log(5000.0), n)))
+    meas = pd.DataFrame({"lon": lon, "lat": lat, "site_id": "A", "rsrp_dbm": -90.0, "rx_height_m": 1.5})
+    for tilt, vbw in ((0.0, 10.0), (8.0, 6.5), (3.0, None)):
+        s = _sites(azimuth_deg=300.0, downtilt_deg=tilt, beamwidth_deg=65.0,
+                   **({} if vbw is None else {"vertical_beamwidth_deg": vbw}))
+        m = coverage.read_measurements(meas, sites=s)
+        theta = np.degrees(np.arctan2(30.0 - 1.5, m["distance_m"].to_numpy()))
+        want = sector_attenuation_db(m["azimuth_deg"].to_numpy() - 300.0, theta, beamwidth_deg=65.0,
+                                     downtilt_deg=tilt, vertical_beamwidth_deg=10.0 if vbw is None else vbw)
+        np.testing.assert_allclose(m["pattern_db"], want, atol=1e-9)
+        assert want.min() < -15  # the property is exercised off the main beam too

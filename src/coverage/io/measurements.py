@@ -19,7 +19,6 @@ the basic transmission loss, antenna pattern excluded: that is what the models p
 
 from __future__ import annotations
 
-import math
 import warnings
 from pathlib import Path
 
@@ -28,7 +27,7 @@ import pandas as pd
 
 from ..errors import CoverageWarning, FileFormatError, InputError
 from .sites import _SYNONYMS as _SITE_NAMES
-from .sites import metric_offset_db, read_sites
+from .sites import DEFAULT_FRONT_TO_BACK_DB, DEFAULT_SIDELOBE_DB, metric_offset_db, read_sites
 
 __all__ = ["read_measurements", "DEFAULT_RX_HEIGHT_M", "LEVEL_COLUMNS", "MEASUREMENT_COLUMNS"]
 
@@ -109,14 +108,20 @@ def _read(source) -> tuple[pd.DataFrame, str]:
             raise InputError(f"{p}: feature {bad + 1} is a {gdf.geometry.iloc[bad].geom_type}; "
                              "measurements must be Points")
         return _read(gdf)[0], str(p)
-    sep = ";" if p.read_text(encoding="utf-8", errors="replace").split("\n", 1)[0].count(";") > 0 else ","
     try:
-        df = pd.read_csv(p, sep=sep)
+        df = pd.read_csv(p, sep=_separator(p))
     except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
         raise FileFormatError(f"{p}: malformed CSV ({exc})") from exc
     if len(df) == 0:
         raise FileFormatError(f"{p}: the measurements file has a header but no rows")
     return df, str(p)
+
+
+def _separator(path: Path) -> str:
+    """';' when the header row uses it (European CSV, e.g. the Recife BTS file), else ','."""
+    with open(path, encoding="utf-8", errors="replace") as fh:
+        first = fh.readline()
+    return ";" if first.count(";") > first.count(",") else ","
 
 
 def _num(df, col, source, name, *, required=True) -> np.ndarray:
@@ -144,9 +149,8 @@ def _sites_frame(sites, technology):
         p = Path(sites)
         if not p.exists():
             raise FileNotFoundError(f"sites file not found: {p}")
-        sep = ";" if p.read_text(encoding="utf-8", errors="replace").split("\n", 1)[0].count(";") else ","
         if p.suffix.lower() in (".csv", ".txt"):
-            sites = pd.read_csv(p, sep=sep, dtype=str, keep_default_na=False)
+            sites = pd.read_csv(p, sep=_separator(p), dtype=str, keep_default_na=False)
             sites.attrs["source"] = str(p)
         else:
             return read_sites(p, technology=technology)
@@ -333,22 +337,26 @@ def _path_loss(out, df, col, level_cols, src, eirp, tech, sector, assumed) -> No
 
 
 def _pattern_db(out, sector) -> np.ndarray:
-    """3GPP TR 36.814 sector attenuation of each row's site towards the receiver (0 for omni sites).
+    """3GPP TR 36.814 Table A.2.1.1-2 sector attenuation of each row's site towards the receiver (dB, <= 0).
 
-    The depression angle is taken over flat ground (site height above the receiver): the sites
-    table gives heights above local ground, not the ground elevations.
+    The same pattern as the engine's (``coverage.propagation.antenna``, which this layer may not
+    import; a test holds the two equal). The depression angle is taken over flat ground (site height
+    above the receiver): the sites table gives heights above local ground, not ground elevations.
+    Omni sites (no azimuth) get 0.
     """
-    from ..propagation.antenna import sector_attenuation_db
-
     az, bw, tilt, vbw = sector[:, 0], sector[:, 1], sector[:, 2], sector[:, 3]
     has = np.isfinite(az) & np.isfinite(bw)
     g = np.zeros(len(out))
-    if has.any():
-        d = out["distance_m"].to_numpy()
-        theta = np.degrees(np.arctan2(out["site_height_m"].to_numpy() - out["rx_height_m"].to_numpy(), d))
-        phi = out["azimuth_deg"].to_numpy() - az
-        for i in np.flatnonzero(has):
-            g[i] = sector_attenuation_db(phi[i], theta[i], beamwidth_deg=bw[i],
-                                         downtilt_deg=tilt[i] if math.isfinite(tilt[i]) else 0.0,
-                                         vertical_beamwidth_deg=vbw[i] if math.isfinite(vbw[i]) else 0.0)
+    if not has.any():
+        return g
+    d = out["distance_m"].to_numpy()
+    theta = np.degrees(np.arctan2(out["site_height_m"].to_numpy() - out["rx_height_m"].to_numpy(), d))
+    phi = np.mod(out["azimuth_deg"].to_numpy() - az + 180.0, 360.0) - 180.0
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ah = -np.minimum(12.0 * (phi / bw) ** 2, DEFAULT_FRONT_TO_BACK_DB)
+        vb = np.where(np.isfinite(vbw), vbw, 0.0)
+        av = np.where(vb > 0, -np.minimum(12.0 * ((theta - np.nan_to_num(tilt)) / np.where(vb > 0, vb, 1.0)) ** 2,
+                                           DEFAULT_SIDELOBE_DB), 0.0)
+        a = -np.minimum(-(ah + av), DEFAULT_FRONT_TO_BACK_DB)
+    g[has] = a[has]
     return g
