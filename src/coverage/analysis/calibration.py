@@ -13,6 +13,15 @@ Cross-validation holds out **spatial blocks** (squares of ``block_m`` on the gro
 repeat samples at one spot and neighbouring samples share their shadowing, so random folds would let a
 point's twin train the model that is tested on it and report an error that no new area will see.
 Log-normal shadowing of 6-10 dB remains at any single point whatever the calibration.
+
+**Local correction.** Shadowing is correlated in space (streets, blocks, the direction from the site),
+so near measured places the residuals of the calibrated model predict each other. The calibration
+keeps the residuals of its points and :meth:`Calibration.predict_loss` (``local=True``) adds their
+inverse-distance-weighted mean (Shepard 1968) over the :data:`LOCAL_NEIGHBOURS` nearest points of the
+same site, shrunk towards 0 by a zero pseudo-observation of weight ``1 / local_range_m**2``: far from
+any measurement the correction vanishes and the global model stands alone. It is cross-validated like
+the model (residuals of the other folds only: ``overall['cv_local']``). It corrects predictions at
+points; the engine's rasters use the global terms of ``Calibration.model``.
 """
 
 from __future__ import annotations
@@ -34,7 +43,8 @@ from ..propagation import ProfileModel, get_model
 from ..propagation.calibrated import REFERENCE_DISTANCE_M, calibrated_model, model_from_dict
 
 __all__ = ["calibrate", "validate", "Calibration", "Validation", "error_stats", "spatial_folds",
-           "loss_at_points", "FIT_TERMS", "MIN_SLOPE_DB_PER_DECADE", "DEFAULT_BLOCK_M", "DEFAULT_FOLDS"]
+           "loss_at_points", "local_correction_db", "FIT_TERMS", "MIN_SLOPE_DB_PER_DECADE", "DEFAULT_BLOCK_M",
+           "DEFAULT_FOLDS", "DEFAULT_LOCAL_RANGE_M"]
 
 #: Terms :func:`calibrate` can fit.
 FIT_TERMS = ("offset", "slope", "diffraction", "clutter")
@@ -44,6 +54,11 @@ MIN_SLOPE_DB_PER_DECADE = 0.0
 #: block to a neighbourhood, beyond the decorrelation distance of urban shadowing (tens of metres).
 DEFAULT_BLOCK_M = 250.0
 DEFAULT_FOLDS = 5
+#: Range of the local residual correction (m): the weight of its zero pseudo-observation is 1/range^2.
+DEFAULT_LOCAL_RANGE_M = 300.0
+#: Nearest residuals (same site) averaged by the local correction; closer than LOCAL_MIN_DISTANCE_M counts as that.
+LOCAL_NEIGHBOURS = 20
+LOCAL_MIN_DISTANCE_M = 10.0
 
 
 # ============================================================================ statistics and folds
@@ -199,6 +214,43 @@ def loss_at_points(measurements, model, *, terrain=None, model_params: Mapping[s
     return pd.DataFrame({"loss_db": loss, "free_space_db": fs, "excess_db": loss - fs}, index=meas.index)
 
 
+# ============================================================================ local correction
+def _local_xy(lon, lat, lat0_deg: float) -> np.ndarray:
+    """Equirectangular metres around latitude ``lat0_deg`` (neighbour search only, a few km across)."""
+    k = math.cos(math.radians(lat0_deg))
+    return np.column_stack([np.radians(np.asarray(lon, float)) * 6_371_000.0 * k,
+                            np.radians(np.asarray(lat, float)) * 6_371_000.0])
+
+
+def local_correction_db(src_xy, src_site, residual_db, dst_xy, dst_site, *,
+                        range_m: float = DEFAULT_LOCAL_RANGE_M) -> np.ndarray:
+    """Shrunk inverse-distance-weighted residual of the nearest source points of the same site (dB).
+
+    ``sum(w r) / (sum(w) + 1/range_m**2)`` with ``w = 1/max(d, 10 m)**2`` over the
+    :data:`LOCAL_NEIGHBOURS` nearest source points of the destination's site; 0 for a site without
+    source points. Positions in metres of one local frame.
+    """
+    from scipy.spatial import cKDTree
+
+    if not range_m > 0:
+        raise InputError(f"local_range_m must be positive, got {range_m}")
+    src_site = np.asarray(src_site).astype(str)
+    dst_site = np.asarray(dst_site).astype(str)
+    r = np.asarray(residual_db, float)
+    out = np.zeros(len(dst_site))
+    for sid in np.unique(dst_site):
+        a = np.flatnonzero(src_site == sid)
+        b = np.flatnonzero(dst_site == sid)
+        if a.size == 0:
+            continue
+        k = min(LOCAL_NEIGHBOURS, a.size)
+        d, i = cKDTree(src_xy[a]).query(dst_xy[b], k=k)
+        d, i = d.reshape(len(b), k), i.reshape(len(b), k)
+        w = 1.0 / np.maximum(d, LOCAL_MIN_DISTANCE_M) ** 2
+        out[b] = (w * r[a][i]).sum(axis=1) / (w.sum(axis=1) + 1.0 / range_m ** 2)
+    return out
+
+
 # ============================================================================ the fit
 def _design(meas, base, terms, classes):
     """Design matrix, column names and the target's base part for the fitted terms."""
@@ -299,7 +351,8 @@ def _check_terms(fit, m, meas, terrain):
 
 def calibrate(measurements, model: str = "hata", *, terrain=None, sites=None,
               fit=("offset", "slope"), folds: int = DEFAULT_FOLDS, block_m: float = DEFAULT_BLOCK_M,
-              seed: int = 0, extrapolate: bool = False, name: str | None = None, **model_params) -> "Calibration":
+              seed: int = 0, extrapolate: bool = False, name: str | None = None,
+              local_range_m: float = DEFAULT_LOCAL_RANGE_M, **model_params) -> "Calibration":
     """Fit ``model`` to measured path loss and cross-validate it on spatial blocks.
 
     Parameters
@@ -320,6 +373,8 @@ def calibrate(measurements, model: str = "hata", *, terrain=None, sites=None,
         Run the base model outside its frequency range (e.g. Hata at 1800 MHz) with a warning.
     name : str, optional
         Registry name of the calibrated model (default ``"<base>+cal"``).
+    local_range_m : float
+        Range of the local residual correction (see the module notes), reported as ``cv_local``.
     **model_params
         Parameters of the base model (e.g. ``environment="suburban"``).
 
@@ -338,13 +393,13 @@ def calibrate(measurements, model: str = "hata", *, terrain=None, sites=None,
     base = loss_at_points(meas, m, terrain=terrain, model_params=model_params, extrapolate=extrapolate)
     t_model = time.perf_counter() - t0
     cal = fit_points(meas, base, m, terms, model_params=model_params, folds=folds, block_m=block_m, seed=seed,
-                     name=name, extrapolate=extrapolate)
+                     name=name, extrapolate=extrapolate, local_range_m=local_range_m)
     cal.report["seconds"] = {"model": round(t_model, 3), "fit": round(time.perf_counter() - t0 - t_model, 3)}
     return cal
 
 
 def fit_points(meas, base, m, terms, *, model_params=None, folds=DEFAULT_FOLDS, block_m=DEFAULT_BLOCK_M, seed=0,
-               name=None, extrapolate=False) -> "Calibration":
+               name=None, extrapolate=False, local_range_m=DEFAULT_LOCAL_RANGE_M) -> "Calibration":
     """The fit and cross-validation of :func:`calibrate` once the base model has run at the points.
 
     ``base`` is :func:`loss_at_points` of the base model ``m``; this part takes well under a second
@@ -359,8 +414,12 @@ def fit_points(meas, base, m, terms, *, model_params=None, folds=DEFAULT_FOLDS, 
     floor_fs = base["free_space_db"].to_numpy()
     lo, hi = _bounds(names, _nominal_slope(m, meas, params))
     fold, block = spatial_folds(meas["lon"], meas["lat"], folds=folds, block_m=block_m, seed=seed)
+    lat0 = float(meas["lat"].mean())
+    xy = _local_xy(meas["lon"], meas["lat"], lat0)
+    site = meas["site_id"].astype(str).to_numpy()
 
     cv = np.full(len(meas), np.nan)
+    cv_local = np.full(len(meas), np.nan)
     fold_rows = []
     for k in range(folds):
         test = fold == k
@@ -372,11 +431,15 @@ def fit_points(meas, base, m, terms, *, model_params=None, folds=DEFAULT_FOLDS, 
                               "in this fold", CoverageWarning, stacklevel=2)
         coef = _solve(A[train], measured[train] - fixed[train], lo, hi)
         cv[test] = _apply(coef, names, A[test], fixed[test], floor_fs[test], profile)
+        r_train = measured[train] - _apply(coef, names, A[train], fixed[train], floor_fs[train], profile)
+        cv_local[test] = cv[test] + local_correction_db(xy[train], site[train], r_train, xy[test], site[test],
+                                                        range_m=local_range_m)
         row = {"fold": k, "n_points": int(test.sum()), "n_sites": int(meas.loc[test, "site_id"].nunique()),
                "n_blocks": int(np.unique(block[test]).size)}
         row.update({f"{s}_before": v for s, v in error_stats(base["loss_db"].to_numpy()[test], measured[test]).items()
                     if s != "n"})
         row.update({f"{s}_after": v for s, v in error_stats(cv[test], measured[test]).items() if s != "n"})
+        row.update({f"{s}_local": v for s, v in error_stats(cv_local[test], measured[test]).items() if s != "n"})
         row.update({f"coef_{n}": float(c) for n, c in zip(names, coef)})
         fold_rows.append(row)
 
@@ -393,6 +456,7 @@ def fit_points(meas, base, m, terms, *, model_params=None, folds=DEFAULT_FOLDS, 
     points["free_space_db"] = floor_fs
     points["predicted_db"] = fitted
     points["cv_predicted_db"] = cv
+    points["cv_local_db"] = cv_local
     points["fold"] = fold
     points["block"] = block
     active = [n for n, c, a, b in zip(names, coef, lo, hi) if np.isclose(c, a) or np.isclose(c, b)]
@@ -404,20 +468,24 @@ def fit_points(meas, base, m, terms, *, model_params=None, folds=DEFAULT_FOLDS, 
         "n_points": int(len(meas)), "n_sites": int(meas["site_id"].nunique()),
         "n_blocks": int(np.unique(block).size),
         "overall": {"before": error_stats(points["base_db"], measured), "fit": error_stats(fitted, measured),
-                    "cv": error_stats(cv, measured)},
+                    "cv": error_stats(cv, measured), "cv_local": error_stats(cv_local, measured)},
+        "local": {"range_m": float(local_range_m), "neighbours": LOCAL_NEIGHBOURS,
+                  "min_distance_m": LOCAL_MIN_DISTANCE_M, "lat0_deg": lat0},
         "per_fold": pd.DataFrame(fold_rows),
         "per_site": _per_site(points),
         "assumed": dict(meas.attrs.get("assumed", {})),
         "sigma": "population standard deviation of predicted - measured",
     }
-    return Calibration(model=model, report=report, points=points)
+    residuals = pd.DataFrame({"site_id": site, "lon": meas["lon"].to_numpy(float), "lat": meas["lat"].to_numpy(float),
+                              "residual_db": measured - fitted})
+    return Calibration(model=model, report=report, points=points, residuals=residuals)
 
 
 def _per_site(points) -> pd.DataFrame:
     rows = []
     for sid, g in points.groupby("site_id", sort=True):
         r = {"site_id": sid, "n": len(g)}
-        for label, col in (("before", "base_db"), ("after", "cv_predicted_db")):
+        for label, col in (("before", "base_db"), ("after", "cv_predicted_db"), ("local", "cv_local_db")):
             r.update({f"{k}_{label}": v for k, v in error_stats(g[col], g["measured_db"]).items() if k != "n"})
         rows.append(r)
     return pd.DataFrame(rows)
@@ -435,23 +503,37 @@ class Calibration:
     ``report``: ``overall`` (``before`` = base model, ``fit`` = in-sample, ``cv`` = out-of-fold
     predictions), ``per_fold`` and ``per_site`` tables, the coefficients and which bounds are active.
     ``points``: the measurements with ``measured_db``, ``base_db``, ``predicted_db`` (final model),
-    ``cv_predicted_db`` (each point predicted by the fit without its fold), ``fold``, ``block``;
-    absent (``None``) after :meth:`load`.
+    ``cv_predicted_db`` (each point predicted by the fit without its fold), ``cv_local_db`` (the same
+    plus the local correction from the other folds' residuals), ``fold``, ``block``; absent (``None``)
+    after :meth:`load`. ``residuals``: site, position and residual (measured - fitted, dB) of every
+    point, the source of the local correction (kept through :meth:`save` / :meth:`load`).
     """
 
     model: Any
     report: dict
     points: pd.DataFrame | None = field(default=None, repr=False)
+    residuals: pd.DataFrame | None = field(default=None, repr=False)
 
     def predict_loss(self, measurements, *, terrain=None, sites=None, extrapolate: bool | None = None,
-                     radius_m: float | None = None, **model_params) -> np.ndarray:
+                     radius_m: float | None = None, local: bool = False, **model_params) -> np.ndarray:
         """Path loss (dB) predicted by the calibrated model at each measurement point.
 
-        ``terrain`` for profile models; ``radius_m`` as in :func:`loss_at_points`."""
+        ``terrain`` for profile models; ``radius_m`` as in :func:`loss_at_points`; ``local`` adds the
+        local correction from this calibration's residuals (see the module notes)."""
         meas = measurements if _is_read(measurements) else read_measurements(measurements, sites=sites)
+        meas = meas.reset_index(drop=True)
         ext = self.report.get("extrapolate", False) if extrapolate is None else extrapolate
-        return loss_at_points(meas.reset_index(drop=True), self.model, terrain=terrain, model_params=model_params,
+        loss = loss_at_points(meas, self.model, terrain=terrain, model_params=model_params,
                               extrapolate=ext, radius_m=radius_m)["loss_db"].to_numpy()
+        if local:
+            if self.residuals is None:
+                raise InputError("this calibration holds no residuals: no local correction")
+            lo = self.report["local"]
+            r = self.residuals
+            loss = loss + local_correction_db(_local_xy(r["lon"], r["lat"], lo["lat0_deg"]), r["site_id"],
+                                              r["residual_db"], _local_xy(meas["lon"], meas["lat"], lo["lat0_deg"]),
+                                              meas["site_id"], range_m=lo["range_m"])
+        return loss
 
     def summary(self) -> dict:
         """Overall numbers before, fitted and cross-validated, and the coefficients (JSON-ready)."""
@@ -459,7 +541,8 @@ class Calibration:
         return {"model": self.model.name, "base": self.report["base"], "terms": self.report["terms"],
                 "n_points": self.report["n_points"], "n_sites": self.report["n_sites"],
                 "folds": self.report["folds"], "block_m": self.report["block_m"],
-                **{f"{k}_{s}": round(v, 3) for k in ("before", "fit", "cv") for s, v in o[k].items() if s != "n"},
+                **{f"{k}_{s}": round(v, 3) for k in ("before", "fit", "cv", "cv_local") for s, v in o[k].items()
+                   if s != "n"},
                 "coefficients": self.report["coefficients"], "bounds_active": self.report["bounds_active"]}
 
     def plot(self, path=None, *, cross_validated: bool = True):
@@ -477,7 +560,9 @@ class Calibration:
         rep = dict(self.report)
         rep["per_fold"] = self.report["per_fold"].to_dict(orient="records")
         rep["per_site"] = self.report["per_site"].to_dict(orient="records")
-        return {"format": "blankspot-calibration", "version": 1, "model": self.model.to_dict(), "report": rep}
+        res = None if self.residuals is None else {k: self.residuals[k].tolist() for k in self.residuals.columns}
+        return {"format": "blankspot-calibration", "version": 1, "model": self.model.to_dict(), "report": rep,
+                "residuals": res}
 
     def save(self, path) -> Path:
         """Write the model and the report as JSON (atomically)."""
@@ -501,7 +586,9 @@ class Calibration:
         rep = dict(d["report"])
         rep["per_fold"] = pd.DataFrame(rep.get("per_fold", []))
         rep["per_site"] = pd.DataFrame(rep.get("per_site", []))
-        return cls(model=model_from_dict(d["model"]), report=rep, points=None)
+        res = d.get("residuals")
+        return cls(model=model_from_dict(d["model"]), report=rep, points=None,
+                   residuals=None if res is None else pd.DataFrame(res))
 
 
 def _json_default(o):
