@@ -14,7 +14,14 @@ import pytest
 from pyproj import Geod
 
 import coverage
-from coverage.analysis.calibration import MIN_SLOPE_DB_PER_DECADE, error_stats, loss_at_points, spatial_folds
+from coverage.analysis.calibration import (
+    LOCAL_NEIGHBOURS,
+    MIN_SLOPE_DB_PER_DECADE,
+    error_stats,
+    local_correction_db,
+    loss_at_points,
+    spatial_folds,
+)
 from coverage.analysis.survey import likely_missing_towers
 from coverage.errors import CoverageWarning, FileFormatError, InputError, ModelRangeWarning
 from coverage.io.sites import metric_offset_db
@@ -239,6 +246,26 @@ def test_recife_report_recomputed_from_raw_arrays(shared_file):
         assert row["n_points"] == test.sum()
     ecv = cv - meas
     assert o["cv"]["rmse_db"] == pytest.approx(np.sqrt(np.mean(ecv ** 2)), abs=1e-6)
+    # the local correction, brute force: residuals of the other folds, same site, 20 nearest, shrunk IDW
+    lat0 = np.radians(raw["lat"].mean())
+    xy = np.column_stack([np.radians(raw["lon"]) * 6_371_000 * np.cos(lat0), np.radians(raw["lat"]) * 6_371_000])
+    site = raw["BTS_ID"].to_numpy()
+    local = np.empty(len(meas))
+    for k in range(5):
+        test = fold == k
+        A = np.column_stack([np.ones(len(d)), np.log10(d / 1000.0)])
+        c = np.linalg.lstsq(A[~test], meas[~test] - before[~test], rcond=None)[0]
+        resid = meas - np.maximum(before + A @ c, fs)
+        for sid in np.unique(site):
+            tr = np.flatnonzero(~test & (site == sid))
+            te = np.flatnonzero(test & (site == sid))
+            dist = np.hypot(xy[te, None, 0] - xy[None, tr, 0], xy[te, None, 1] - xy[None, tr, 1])
+            near = np.argsort(dist, axis=1)[:, :LOCAL_NEIGHBOURS]
+            w = 1.0 / np.maximum(np.take_along_axis(dist, near, 1), 10.0) ** 2
+            local[te] = cv[te] + (w * resid[tr][near]).sum(1) / (w.sum(1) + 1.0 / 300.0 ** 2)
+    np.testing.assert_allclose(cal.points["cv_local_db"], local, atol=1e-6)
+    assert o["cv_local"]["rmse_db"] == pytest.approx(np.sqrt(np.mean((local - meas) ** 2)), abs=1e-6)
+    assert o["cv_local"]["rmse_db"] < o["cv"]["rmse_db"] - 2.0  # shadowing is correlated over hundreds of metres
     assert o["cv"]["rmse_db"] < o["before"]["rmse_db"] - 1.5
     # no spatial block is split between folds
     blocks = pd.Series(fold).groupby(cal.points["block"].to_numpy()).nunique()
@@ -282,6 +309,27 @@ def test_calibrated_model_runs_in_predict_and_tiles():
                                                     h_rx_m=1.5))
 
 
+def test_local_correction_oracle_and_use():
+    src = np.array([[0.0, 0.0], [1000.0, 0.0]])
+    dst = np.array([[200.0, 0.0], [5.0, 0.0], [0.0, 0.0]])
+    got = local_correction_db(src, ["A", "B"], [6.0, -4.0], dst, ["A", "A", "C"], range_m=300.0)
+    w = 1 / 200.0 ** 2
+    assert got[0] == pytest.approx(6.0 * w / (w + 1 / 300.0 ** 2))  # one source of site A; B is not A's
+    assert got[1] == pytest.approx(6.0 * 1e-2 / (1e-2 + 1 / 300.0 ** 2))  # closer than 10 m counts as 10 m
+    assert got[2] == 0.0  # no source point of site C
+    # a residual field that varies over kilometres: the local correction follows it, the global terms cannot
+    df = synthetic_drive(1500, noise=1.0, seed=8)
+    x = (df["lon"] - SITE["lon"]) * 111_320.0
+    df["path_loss_db"] += 6.0 * np.sin(x / 1500.0)
+    meas = coverage.read_measurements(df)
+    cal = coverage.calibrate(meas, "cost231", name="local-cal")
+    o = cal.report["overall"]
+    assert o["cv"]["rmse_db"] > 3.0 and o["cv_local"]["rmse_db"] < 2.0
+    near = cal.predict_loss(meas, local=True)
+    assert np.sqrt(np.mean((near - meas["path_loss_db"]) ** 2)) < 1.5
+    np.testing.assert_allclose(cal.predict_loss(meas), cal.points["predicted_db"], atol=1e-9)
+
+
 def test_json_round_trip(tmp_path):
     meas = coverage.read_measurements(synthetic_drive(600))
     cal = coverage.calibrate(meas, "cost231", name="roundtrip-cal", environment="suburban")
@@ -290,6 +338,7 @@ def test_json_round_trip(tmp_path):
     assert back.model == cal.model
     assert get_model("roundtrip-cal") is back.model
     np.testing.assert_array_equal(back.predict_loss(meas), cal.predict_loss(meas))
+    np.testing.assert_allclose(back.predict_loss(meas, local=True), cal.predict_loss(meas, local=True), atol=1e-9)
     assert back.report["overall"] == json.loads(json.dumps(cal.report["overall"]))
     pd.testing.assert_frame_equal(back.report["per_fold"], cal.report["per_fold"], check_dtype=False)
     assert back.model.defaults["environment"] == "suburban"
