@@ -89,7 +89,7 @@ def _sites(**kw):
 
 def test_levels_become_path_loss_through_the_link_budget():
     lon, lat, _ = GEOD.fwd(SITE["lon"], SITE["lat"], 100.0, 2000.0)
-    meas = pd.DataFrame({"lng": [lon], "latitude": [lat], "RSRP": [-95.0], "site": ["A"], "rx_height_m": [1.5]})
+    meas = pd.DataFrame({"lng": [lon], "Latitude": [lat], "RSRP (dBm)": [-95.0], "Site": ["A"], "rx_height_m": [1.5]})
     omni = coverage.read_measurements(meas, sites=_sites())
     expected = 60.0 + metric_offset_db("4g", 10.0) + 95.0  # EIRP - 10 log10(12 * 50 RB) - RSRP
     assert omni["path_loss_db"].iloc[0] == pytest.approx(expected, abs=1e-9)
@@ -100,7 +100,7 @@ def test_levels_become_path_loss_through_the_link_budget():
     assert g < -5  # 60 degrees off boresight
     assert sector["path_loss_db"].iloc[0] == pytest.approx(expected + float(g), abs=1e-9)
     # a 2G level is RxLev = received carrier power: no metric offset
-    g2 = coverage.read_measurements(meas.rename(columns={"RSRP": "rxlev_dbm"}), sites=_sites(technology="2g"))
+    g2 = coverage.read_measurements(meas.rename(columns={"RSRP (dBm)": "RxLev dBm"}), sites=_sites(technology="2g"))
     assert g2["path_loss_db"].iloc[0] == pytest.approx(60.0 + 95.0)
 
 

@@ -70,11 +70,18 @@ _SITE_SYNONYMS = {
 }
 
 
+def _norm(name) -> str:
+    """Column name reduced to lower-case letters and digits: 'RSRP (dBm)', 'rsrp_dbm' and 'Rsrp dBm' are one."""
+    return "".join(ch for ch in str(name).lower() if ch.isalnum())
+
+
 def _pick(columns, names) -> str | None:
-    low = {str(c).lower().strip(): c for c in columns}
+    low = {}
+    for c in columns:
+        low.setdefault(_norm(c), c)
     for cand in names:
-        if cand in low:
-            return low[cand]
+        if _norm(cand) in low:
+            return low[_norm(cand)]
     return None
 
 
@@ -225,62 +232,8 @@ def read_measurements(source, *, sites=None, technology: str | None = None, rx_h
     if bad.any():
         _fail(src, bad.to_numpy(), lambda i: f"({out['lon'][i]}, {out['lat'][i]}) is not a lon/lat in degrees")
 
-    site_tab = _sites_frame(sites, technology)
-    own_site_cols = all(col[k] is not None for k in ("site_lon", "site_lat", "site_height_m", "freq_mhz"))
-    if col["site_id"] is not None:
-        out["site_id"] = df[col["site_id"]].astype(str).str.strip().to_numpy()
-    elif own_site_cols:
-        key = (df[col["site_lon"]].astype(str) + "," + df[col["site_lat"]].astype(str))
-        out["site_id"] = pd.factorize(key)[0].astype(str)
-        out["site_id"] = "site" + out["site_id"]
-    else:
-        raise FileFormatError(f"{src}: no site_id column and not all of site_lon, site_lat, site_height_m, "
-                              f"freq_mhz; columns are {cols}")
-    eirp = np.full(n, np.nan)
-    tech = np.full(n, "", dtype=object)
-    sector = np.zeros((n, 5))  # azimuth, beamwidth, downtilt, vertical beamwidth (NaN: omni), bandwidth
-    sector[:] = np.nan
-    if own_site_cols:
-        out["site_lon"] = _num(df, col["site_lon"], src, "site longitude")
-        out["site_lat"] = _num(df, col["site_lat"], src, "site latitude")
-        out["site_height_m"] = _num(df, col["site_height_m"], src, "site antenna height above ground, m")
-        out["freq_mhz"] = _num(df, col["freq_mhz"], src, "frequency, MHz")
-    elif site_tab is not None:
-        idx = pd.Index(site_tab["site_id"].astype(str))
-        pos = idx.get_indexer(out["site_id"])
-        missing = pos < 0
-        if missing.any():
-            _fail(src, missing, lambda i: f"site_id {out['site_id'][i]!r} is not in the sites table "
-                                          f"({len(idx)} sites: {list(idx[:6])}...)")
-        st = site_tab.iloc[pos].reset_index(drop=True)
-        out["site_lon"], out["site_lat"] = st["lon"].to_numpy(float), st["lat"].to_numpy(float)
-        out["site_height_m"], out["freq_mhz"] = st["height_m"].to_numpy(float), st["freq_mhz"].to_numpy(float)
-        eirp, tech = st["eirp_dbm"].to_numpy(float), st["technology"].to_numpy(object)
-        for k, name in enumerate(("azimuth_deg", "beamwidth_deg", "downtilt_deg", "vertical_beamwidth_deg",
-                                  "bandwidth_mhz")):
-            sector[:, k] = st[name].to_numpy(float)
-    else:
-        raise FileFormatError(f"{src}: rows name their site by {col['site_id']!r} but no sites table was given "
-                              "(pass sites=...)")
-    for name in ("site_height_m", "freq_mhz"):
-        bad = ~(out[name].to_numpy() > 0)
-        if bad.any():
-            _fail(src, bad, lambda i, name=name: f"{name}={out[name][i]} must be positive")
-
-    if col["rx_height_m"] is not None:
-        h = _num(df, col["rx_height_m"], src, "receiver height above ground, m", required=False)
-    else:
-        h = np.full(n, np.nan)
-    if np.isnan(h).any():
-        fill = DEFAULT_RX_HEIGHT_M if rx_height_m is None else float(rx_height_m)
-        if rx_height_m is None:
-            assumed["rx_height_m"] = fill
-            warnings.warn(f"{src}: {int(np.isnan(h).sum())} rows give no receiver height: rx_height_m={fill} m "
-                          "assumed", CoverageWarning, stacklevel=2)
-        h = np.where(np.isnan(h), fill, h)
-    if not (h > 0).all():
-        _fail(src, ~(h > 0), lambda i: f"rx_height_m={h[i]} must be a positive height above ground")
-    out["rx_height_m"] = h
+    eirp, tech, sector = _site_columns(out, df, col, src, _sites_frame(sites, technology), cols)
+    out["rx_height_m"] = _rx_heights(df, col, src, rx_height_m, assumed)
 
     from pyproj import Geod
 
@@ -300,6 +253,70 @@ def read_measurements(source, *, sites=None, technology: str | None = None, rx_h
         out["clutter"] = cl.astype(str).str.strip().to_numpy()
     out.attrs.update(source=src, assumed=assumed, n_sites=int(out["site_id"].nunique()))
     return out
+
+
+def _site_columns(out, df, col, src, site_tab, cols):
+    """Fill the serving site's position, height and frequency in ``out``; return its EIRP, technology and
+    sector (azimuth, beamwidth, downtilt, vertical beamwidth, bandwidth; NaN where the table has none).
+
+    A sites table joined on ``site_id`` wins over the rows' own site columns (it also carries the EIRP)."""
+    n = len(out)
+    own = all(col[k] is not None for k in ("site_lon", "site_lat", "site_height_m", "freq_mhz"))
+    if col["site_id"] is not None:
+        out["site_id"] = df[col["site_id"]].astype(str).str.strip().to_numpy()
+    elif own:
+        key = df[col["site_lon"]].astype(str) + "," + df[col["site_lat"]].astype(str)
+        out["site_id"] = np.char.add("site", pd.factorize(key)[0].astype(str))
+    else:
+        raise FileFormatError(f"{src}: no site_id column and not all of site_lon, site_lat, site_height_m, "
+                              f"freq_mhz; columns are {cols}")
+    eirp = np.full(n, np.nan)
+    tech = np.full(n, "", dtype=object)
+    sector = np.full((n, 5), np.nan)
+    if site_tab is not None and col["site_id"] is not None:
+        idx = pd.Index(site_tab["site_id"].astype(str))
+        pos = idx.get_indexer(out["site_id"])
+        missing = pos < 0
+        if missing.any():
+            _fail(src, missing, lambda i: f"site_id {out['site_id'][i]!r} is not in the sites table "
+                                          f"({len(idx)} sites: {list(idx[:6])}...)")
+        st = site_tab.iloc[pos].reset_index(drop=True)
+        out["site_lon"], out["site_lat"] = st["lon"].to_numpy(float), st["lat"].to_numpy(float)
+        out["site_height_m"], out["freq_mhz"] = st["height_m"].to_numpy(float), st["freq_mhz"].to_numpy(float)
+        eirp, tech = st["eirp_dbm"].to_numpy(float), st["technology"].to_numpy(object)
+        for k, name in enumerate(("azimuth_deg", "beamwidth_deg", "downtilt_deg", "vertical_beamwidth_deg",
+                                  "bandwidth_mhz")):
+            sector[:, k] = st[name].to_numpy(float)
+    elif own:
+        out["site_lon"] = _num(df, col["site_lon"], src, "site longitude")
+        out["site_lat"] = _num(df, col["site_lat"], src, "site latitude")
+        out["site_height_m"] = _num(df, col["site_height_m"], src, "site antenna height above ground, m")
+        out["freq_mhz"] = _num(df, col["freq_mhz"], src, "frequency, MHz")
+    else:
+        raise FileFormatError(f"{src}: rows name their site by {col['site_id']!r} but no sites table was given "
+                              "(pass sites=...)")
+    for name in ("site_height_m", "freq_mhz"):
+        bad = ~(out[name].to_numpy() > 0)
+        if bad.any():
+            _fail(src, bad, lambda i, name=name: f"{name}={out[name][i]} must be positive")
+    return eirp, tech, sector
+
+
+def _rx_heights(df, col, src, rx_height_m, assumed) -> np.ndarray:
+    """Receiver heights above ground (m); blanks take ``rx_height_m`` or the default, which is said."""
+    n = len(df)
+    h = (_num(df, col["rx_height_m"], src, "receiver height above ground, m", required=False)
+         if col["rx_height_m"] is not None else np.full(n, np.nan))
+    if np.isnan(h).any():
+        fill = DEFAULT_RX_HEIGHT_M if rx_height_m is None else float(rx_height_m)
+        if rx_height_m is None:
+            assumed["rx_height_m"] = fill
+            warnings.warn(f"{src}: {int(np.isnan(h).sum())} rows give no receiver height: rx_height_m={fill} m "
+                          "assumed", CoverageWarning, stacklevel=3)
+        h = np.where(np.isnan(h), fill, h)
+    if not (h > 0).all():
+        _fail(src, ~(h > 0), lambda i: f"rx_height_m={h[i]} must be a positive height above ground")
+    return h
 
 
 def _path_loss(out, df, col, level_cols, src, eirp, tech, sector, assumed) -> None:
