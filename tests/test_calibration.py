@@ -246,23 +246,41 @@ def test_recife_report_recomputed_from_raw_arrays(shared_file):
         assert row["n_points"] == test.sum()
     ecv = cv - meas
     assert o["cv"]["rmse_db"] == pytest.approx(np.sqrt(np.mean(ecv ** 2)), abs=1e-6)
-    # the local correction, brute force: residuals of the other folds, same site, 20 nearest, shrunk IDW
+    # the local correction, brute force: residuals of the other folds, same site, 20 nearest, shrunk IDW,
+    # scaled by the gain learnt leave-block-out on the training folds
     lat0 = np.radians(raw["lat"].mean())
     xy = np.column_stack([np.radians(raw["lon"]) * 6_371_000 * np.cos(lat0), np.radians(raw["lat"]) * 6_371_000])
     site = raw["BTS_ID"].to_numpy()
+    block = cal.points["block"].to_numpy()
+
+    def idw(dist, r):
+        w = 1.0 / np.maximum(dist, 10.0) ** 2
+        return (w * r).sum(1) / (w.sum(1) + 1.0 / 300.0 ** 2)
+
     local = np.empty(len(meas))
     for k in range(5):
         test = fold == k
         A = np.column_stack([np.ones(len(d)), np.log10(d / 1000.0)])
         c = np.linalg.lstsq(A[~test], meas[~test] - before[~test], rcond=None)[0]
         resid = meas - np.maximum(before + A @ c, fs)
+        corr_tr = np.zeros(len(meas))
+        for sid in np.unique(site):
+            tr = np.flatnonzero(~test & (site == sid))
+            dd = np.hypot(xy[tr, None, 0] - xy[None, tr, 0], xy[tr, None, 1] - xy[None, tr, 1])
+            order = np.argsort(dd, axis=1)[:, :4 * LOCAL_NEIGHBOURS]
+            other = block[tr][order] != block[tr][:, None]
+            use = other & (np.cumsum(other, axis=1) <= LOCAL_NEIGHBOURS)
+            w = use / np.maximum(np.take_along_axis(dd, order, 1), 10.0) ** 2
+            corr_tr[tr] = (w * resid[tr][order]).sum(1) / (w.sum(1) + 1.0 / 300.0 ** 2)
+        trm = ~test
+        gain = np.clip(np.dot(resid[trm], corr_tr[trm]) / np.dot(corr_tr[trm], corr_tr[trm]), 0, 1)
+        assert cal.report["per_fold"]["local_gain"][k] == pytest.approx(gain, abs=1e-9)
         for sid in np.unique(site):
             tr = np.flatnonzero(~test & (site == sid))
             te = np.flatnonzero(test & (site == sid))
             dist = np.hypot(xy[te, None, 0] - xy[None, tr, 0], xy[te, None, 1] - xy[None, tr, 1])
             near = np.argsort(dist, axis=1)[:, :LOCAL_NEIGHBOURS]
-            w = 1.0 / np.maximum(np.take_along_axis(dist, near, 1), 10.0) ** 2
-            local[te] = cv[te] + (w * resid[tr][near]).sum(1) / (w.sum(1) + 1.0 / 300.0 ** 2)
+            local[te] = cv[te] + gain * idw(np.take_along_axis(dist, near, 1), resid[tr][near])
     np.testing.assert_allclose(cal.points["cv_local_db"], local, atol=1e-6)
     assert o["cv_local"]["rmse_db"] == pytest.approx(np.sqrt(np.mean((local - meas) ** 2)), abs=1e-6)
     assert o["cv_local"]["rmse_db"] < o["cv"]["rmse_db"] - 2.0  # shadowing is correlated over hundreds of metres
@@ -313,6 +331,8 @@ def test_local_correction_oracle_and_use():
     src = np.array([[0.0, 0.0], [1000.0, 0.0]])
     dst = np.array([[200.0, 0.0], [5.0, 0.0], [0.0, 0.0]])
     got = local_correction_db(src, ["A", "B"], [6.0, -4.0], dst, ["A", "A", "C"], range_m=300.0)
+    half = local_correction_db(src, ["A", "B"], [6.0, -4.0], dst, ["A", "A", "C"], range_m=300.0, gain=0.5)
+    np.testing.assert_allclose(half, 0.5 * got)
     w = 1 / 200.0 ** 2
     assert got[0] == pytest.approx(6.0 * w / (w + 1 / 300.0 ** 2))  # one source of site A; B is not A's
     assert got[1] == pytest.approx(6.0 * 1e-2 / (1e-2 + 1 / 300.0 ** 2))  # closer than 10 m counts as 10 m
@@ -328,6 +348,12 @@ def test_local_correction_oracle_and_use():
     near = cal.predict_loss(meas, local=True)
     assert np.sqrt(np.mean((near - meas["path_loss_db"]) ** 2)) < 1.5
     np.testing.assert_allclose(cal.predict_loss(meas), cal.points["predicted_db"], atol=1e-9)
+    assert cal.report["local"]["gain"] > 0.7
+    # spatially independent residuals: the learnt gain switches the correction (nearly) off
+    iid = coverage.calibrate(coverage.read_measurements(synthetic_drive(1500, noise=6.0, seed=9)), "cost231",
+                             name="iid-cal")
+    assert iid.report["local"]["gain"] < 0.2
+    assert iid.report["overall"]["cv_local"]["rmse_db"] < iid.report["overall"]["cv"]["rmse_db"] + 0.1
 
 
 def test_json_round_trip(tmp_path):

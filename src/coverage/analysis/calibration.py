@@ -18,9 +18,11 @@ Log-normal shadowing of 6-10 dB remains at any single point whatever the calibra
 so near measured places the residuals of the calibrated model predict each other. The calibration
 keeps the residuals of its points and :meth:`Calibration.predict_loss` (``local=True``) adds their
 inverse-distance-weighted mean (Shepard 1968) over the :data:`LOCAL_NEIGHBOURS` nearest points of the
-same site, shrunk towards 0 by a zero pseudo-observation of weight ``1 / local_range_m**2``: far from
-any measurement the correction vanishes and the global model stands alone. It is cross-validated like
-the model (residuals of the other folds only: ``overall['cv_local']``). It corrects predictions at
+same site, shrunk towards 0 by a zero pseudo-observation of weight ``1 / local_range_m**2`` (far from
+any measurement the correction vanishes and the global model stands alone) and scaled by a gain in
+[0, 1] learnt leave-block-out from the residuals themselves (:func:`local_gain`: ~0 when they are
+spatially independent). It is cross-validated like the model: each fold's gain and residuals come
+from the other folds only (``overall['cv_local']``). It corrects predictions at
 points; the engine's rasters use the global terms of ``Calibration.model``.
 """
 
@@ -43,7 +45,7 @@ from ..propagation import ProfileModel, get_model
 from ..propagation.calibrated import REFERENCE_DISTANCE_M, calibrated_model, model_from_dict
 
 __all__ = ["calibrate", "validate", "Calibration", "Validation", "error_stats", "spatial_folds",
-           "loss_at_points", "local_correction_db", "FIT_TERMS", "MIN_SLOPE_DB_PER_DECADE", "DEFAULT_BLOCK_M",
+           "loss_at_points", "local_correction_db", "local_gain", "FIT_TERMS", "MIN_SLOPE_DB_PER_DECADE", "DEFAULT_BLOCK_M",
            "DEFAULT_FOLDS", "DEFAULT_LOCAL_RANGE_M"]
 
 #: Terms :func:`calibrate` can fit.
@@ -223,10 +225,10 @@ def _local_xy(lon, lat, lat0_deg: float) -> np.ndarray:
 
 
 def local_correction_db(src_xy, src_site, residual_db, dst_xy, dst_site, *,
-                        range_m: float = DEFAULT_LOCAL_RANGE_M) -> np.ndarray:
+                        range_m: float = DEFAULT_LOCAL_RANGE_M, gain: float = 1.0) -> np.ndarray:
     """Shrunk inverse-distance-weighted residual of the nearest source points of the same site (dB).
 
-    ``sum(w r) / (sum(w) + 1/range_m**2)`` with ``w = 1/max(d, 10 m)**2`` over the
+    ``gain * sum(w r) / (sum(w) + 1/range_m**2)`` with ``w = 1/max(d, 10 m)**2`` over the
     :data:`LOCAL_NEIGHBOURS` nearest source points of the destination's site; 0 for a site without
     source points. Positions in metres of one local frame.
     """
@@ -248,7 +250,34 @@ def local_correction_db(src_xy, src_site, residual_db, dst_xy, dst_site, *,
         d, i = d.reshape(len(b), k), i.reshape(len(b), k)
         w = 1.0 / np.maximum(d, LOCAL_MIN_DISTANCE_M) ** 2
         out[b] = (w * r[a][i]).sum(axis=1) / (w.sum(axis=1) + 1.0 / range_m ** 2)
-    return out
+    return gain * out
+
+
+def local_gain(xy, site, residual_db, block, *, range_m: float = DEFAULT_LOCAL_RANGE_M) -> float:
+    """How much of the local correction to apply, in [0, 1], learnt from the points themselves.
+
+    Each point gets the correction from the points of its site *outside its own spatial block* (as a
+    held-out block does); the gain is the least-squares scale of that correction against the point's
+    residual, clipped to [0, 1]: ~0 when residuals are spatially independent (the correction would
+    only add noise), near 1 when neighbouring blocks predict each other.
+    """
+    from scipy.spatial import cKDTree
+
+    site = np.asarray(site).astype(str)
+    r = np.asarray(residual_db, float)
+    c = np.zeros(len(r))
+    for sid in np.unique(site):
+        a = np.flatnonzero(site == sid)
+        k = min(4 * LOCAL_NEIGHBOURS, a.size)
+        if k < 2:
+            continue
+        d, i = cKDTree(xy[a]).query(xy[a], k=k)
+        other = block[a][i] != block[a][:, None]
+        use = other & (np.cumsum(other, axis=1) <= LOCAL_NEIGHBOURS)
+        w = use / np.maximum(d, LOCAL_MIN_DISTANCE_M) ** 2
+        c[a] = (w * r[a][i]).sum(axis=1) / (w.sum(axis=1) + 1.0 / range_m ** 2)
+    den = float(np.dot(c, c))
+    return float(np.clip(np.dot(r, c) / den, 0.0, 1.0)) if den > 0 else 0.0
 
 
 # ============================================================================ the fit
@@ -432,14 +461,16 @@ def fit_points(meas, base, m, terms, *, model_params=None, folds=DEFAULT_FOLDS, 
         coef = _solve(A[train], measured[train] - fixed[train], lo, hi)
         cv[test] = _apply(coef, names, A[test], fixed[test], floor_fs[test], profile)
         r_train = measured[train] - _apply(coef, names, A[train], fixed[train], floor_fs[train], profile)
+        gain = local_gain(xy[train], site[train], r_train, block[train], range_m=local_range_m)
         cv_local[test] = cv[test] + local_correction_db(xy[train], site[train], r_train, xy[test], site[test],
-                                                        range_m=local_range_m)
+                                                        range_m=local_range_m, gain=gain)
         row = {"fold": k, "n_points": int(test.sum()), "n_sites": int(meas.loc[test, "site_id"].nunique()),
                "n_blocks": int(np.unique(block[test]).size)}
         row.update({f"{s}_before": v for s, v in error_stats(base["loss_db"].to_numpy()[test], measured[test]).items()
                     if s != "n"})
         row.update({f"{s}_after": v for s, v in error_stats(cv[test], measured[test]).items() if s != "n"})
         row.update({f"{s}_local": v for s, v in error_stats(cv_local[test], measured[test]).items() if s != "n"})
+        row["local_gain"] = gain
         row.update({f"coef_{n}": float(c) for n, c in zip(names, coef)})
         fold_rows.append(row)
 
@@ -470,7 +501,8 @@ def fit_points(meas, base, m, terms, *, model_params=None, folds=DEFAULT_FOLDS, 
         "overall": {"before": error_stats(points["base_db"], measured), "fit": error_stats(fitted, measured),
                     "cv": error_stats(cv, measured), "cv_local": error_stats(cv_local, measured)},
         "local": {"range_m": float(local_range_m), "neighbours": LOCAL_NEIGHBOURS,
-                  "min_distance_m": LOCAL_MIN_DISTANCE_M, "lat0_deg": lat0},
+                  "min_distance_m": LOCAL_MIN_DISTANCE_M, "lat0_deg": lat0,
+                  "gain": local_gain(xy, site, measured - fitted, block, range_m=local_range_m)},
         "per_fold": pd.DataFrame(fold_rows),
         "per_site": _per_site(points),
         "assumed": dict(meas.attrs.get("assumed", {})),
@@ -532,7 +564,7 @@ class Calibration:
             r = self.residuals
             loss = loss + local_correction_db(_local_xy(r["lon"], r["lat"], lo["lat0_deg"]), r["site_id"],
                                               r["residual_db"], _local_xy(meas["lon"], meas["lat"], lo["lat0_deg"]),
-                                              meas["site_id"], range_m=lo["range_m"])
+                                              meas["site_id"], range_m=lo["range_m"], gain=lo["gain"])
         return loss
 
     def summary(self) -> dict:
