@@ -514,3 +514,30 @@ def test_level_conversion_pattern_equals_the_engine_pattern():
                                      downtilt_deg=tilt, vertical_beamwidth_deg=10.0 if vbw is None else vbw)
         np.testing.assert_allclose(m["pattern_db"], want, atol=1e-9)
         assert want.min() < -15  # the property is exercised off the main beam too
+
+
+def test_clutter_from_a_land_cover_raster(tmp_path):
+    import rasterio
+    from affine import Affine
+
+    from coverage.io.measurements import sample_clutter
+
+    # west half built-up (50), east half tree cover (10), around the synthetic site; WorldCover-like codes
+    transform = Affine(0.001, 0, SITE["lon"] - 0.1, 0, -0.001, SITE["lat"] + 0.1)
+    arr = np.full((200, 200), 10, np.uint8)
+    arr[:, :100] = 50
+    with rasterio.open(tmp_path / "lc.tif", "w", driver="GTiff", height=200, width=200, count=1, dtype="uint8",
+                       crs="EPSG:4326", transform=transform, nodata=0) as ds:
+        ds.write(arr, 1)
+    df = synthetic_drive(1200, offset=0.0, slope=-5.0, noise=2.0)
+    df = df[(df["lon"] - SITE["lon"]).abs().between(0.002, 0.095) & ((df["lat"] - SITE["lat"]).abs() < 0.095)]
+    meas = sample_clutter(coverage.read_measurements(df), tmp_path / "lc.tif", classes={50: "urban", 10: "trees"})
+    expected = np.where(meas["lon"] < SITE["lon"], "urban", "trees")
+    np.testing.assert_array_equal(meas["clutter"], expected)
+    meas["path_loss_db"] += np.where(expected == "urban", 9.0, 2.0)
+    cal = coverage.calibrate(meas, "cost231", fit=("clutter", "slope"), name="lc-cal")
+    got = cal.report["coefficients"]["clutter_offsets_db"]
+    assert got["urban"] - got["trees"] == pytest.approx(7.0, abs=0.5)
+    far = meas.iloc[:1].assign(lon=SITE["lon"] + 0.5)
+    with pytest.raises(InputError, match="off the land-cover raster"):
+        sample_clutter(far, tmp_path / "lc.tif")

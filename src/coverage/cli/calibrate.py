@@ -26,6 +26,8 @@ def _add_common(p) -> None:
     p.add_argument("--terrain", nargs="+", help="DEM files (profile models and the diffraction term)")
     p.add_argument("--model-params", type=_params, help="JSON object of base-model parameters")
     p.add_argument("--extrapolate", action="store_true", help="allow frequencies outside the model's range")
+    p.add_argument("--clutter-raster", help="land-cover GeoTIFF sampled at the points (a 'clutter' class each)")
+    p.add_argument("--clutter-classes", type=_params, help='JSON code -> class name, e.g. \'{"50": "urban"}\'')
 
 
 def add_parser(sub) -> None:
@@ -59,9 +61,13 @@ def _terrain(a):
 
 
 def _measurements(a):
-    from ..io.measurements import read_measurements
+    from ..io.measurements import read_measurements, sample_clutter
 
-    return read_measurements(a.measurements, sites=a.sites, technology=a.technology)
+    meas = read_measurements(a.measurements, sites=a.sites, technology=a.technology)
+    if a.clutter_raster:
+        classes = {int(k): v for k, v in (a.clutter_classes or {}).items()}
+        meas = sample_clutter(meas, a.clutter_raster, classes=classes or None)
+    return meas
 
 
 def _cmd_calibrate(a) -> int:

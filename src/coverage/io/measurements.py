@@ -29,7 +29,7 @@ from ..errors import CoverageWarning, FileFormatError, InputError
 from .sites import _SYNONYMS as _SITE_NAMES
 from .sites import DEFAULT_FRONT_TO_BACK_DB, DEFAULT_SIDELOBE_DB, metric_offset_db, read_sites
 
-__all__ = ["read_measurements", "DEFAULT_RX_HEIGHT_M", "LEVEL_COLUMNS", "MEASUREMENT_COLUMNS"]
+__all__ = ["read_measurements", "sample_clutter", "DEFAULT_RX_HEIGHT_M", "LEVEL_COLUMNS", "MEASUREMENT_COLUMNS"]
 
 #: Receiver height above ground when a table gives none (m): a handset or a drive-test antenna on a car roof.
 DEFAULT_RX_HEIGHT_M = 1.5
@@ -377,3 +377,58 @@ def _pattern_db(out, sector) -> np.ndarray:
         a = -np.minimum(-(ah + av), DEFAULT_FRONT_TO_BACK_DB)
     g[has] = a[has]
     return g
+
+
+def sample_clutter(measurements, raster, *, classes: dict | None = None, column: str = "clutter"):
+    """Add the land-cover class at each measurement point from a raster (nearest cell).
+
+    Parameters
+    ----------
+    measurements : DataFrame
+        From :func:`read_measurements` (``lon``, ``lat``).
+    raster : path or (array, transform, crs)
+        Land-cover codes, e.g. ESA WorldCover (10 tree cover, 50 built-up, 80 water...).
+    classes : dict, optional
+        Code -> class name (several codes may share a name); codes not listed keep their number.
+    column : str
+        Name of the new column (``"clutter"``, the one :func:`coverage.calibrate` fits offsets for).
+
+    Returns
+    -------
+    DataFrame
+        A copy with ``column`` (strings). A point off the raster or on its nodata is an error naming the row.
+    """
+    from pyproj import CRS, Transformer
+
+    if isinstance(raster, tuple):
+        arr, transform, crs = raster
+        arr = np.asarray(arr)
+        nodata = None
+        src = "<array>"
+    else:
+        import rasterio
+
+        with rasterio.open(raster) as ds:
+            arr, transform, crs, nodata = ds.read(1), ds.transform, ds.crs, ds.nodata
+        src = str(raster)
+    crs = CRS.from_user_input(crs)
+    lon, lat = measurements["lon"].to_numpy(float), measurements["lat"].to_numpy(float)
+    if crs.is_geographic:
+        x, y = lon, lat
+    else:
+        x, y = Transformer.from_crs("EPSG:4326", crs, always_xy=True).transform(lon, lat)
+    col = np.floor((np.asarray(x) - transform.c) / transform.a).astype(np.int64)
+    row = np.floor((np.asarray(y) - transform.f) / transform.e).astype(np.int64)
+    off = (row < 0) | (row >= arr.shape[0]) | (col < 0) | (col >= arr.shape[1])
+    if off.any():
+        _fail(src, off, lambda i: f"measurement at ({lon[i]}, {lat[i]}) lies off the land-cover raster")
+    codes = arr[row, col]
+    bad = (codes == nodata) if nodata is not None else np.zeros(len(codes), bool)
+    if np.issubdtype(codes.dtype, np.floating):
+        bad |= ~np.isfinite(codes)
+    if bad.any():
+        _fail(src, bad, lambda i: f"measurement at ({lon[i]}, {lat[i]}) falls on the raster's nodata")
+    names = [str(classes.get(c.item(), c.item())) if classes else str(c.item()) for c in codes]
+    out = measurements.copy()
+    out[column] = names
+    return out
