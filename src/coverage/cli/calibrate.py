@@ -65,7 +65,7 @@ def _measurements(a):
 
     meas = read_measurements(a.measurements, sites=a.sites, technology=a.technology)
     if a.clutter_raster:
-        classes = {int(k): v for k, v in (a.clutter_classes or {}).items()}
+        classes = {(int(k) if str(k).lstrip("-").isdigit() else k): v for k, v in (a.clutter_classes or {}).items()}
         meas = sample_clutter(meas, a.clutter_raster, classes=classes or None)
     return meas
 
