@@ -23,6 +23,7 @@ def _add_common(p) -> None:
     p.add_argument("--measurements", required=True, help="drive-test table (CSV, GeoJSON, GPKG)")
     p.add_argument("--sites", help="sites table joined on site_id (CSV / GeoJSON)")
     p.add_argument("--technology", choices=["2g", "3g", "4g", "5g"], help="technology of sites that do not say")
+    p.add_argument("--rx-height", type=float, help="receiver height above ground for rows without one, m (default 1.5)")
     p.add_argument("--terrain", nargs="+", help="DEM files (profile models and the diffraction term)")
     p.add_argument("--model-params", type=_params, help="JSON object of base-model parameters")
     p.add_argument("--extrapolate", action="store_true", help="allow frequencies outside the model's range")
@@ -63,7 +64,7 @@ def _terrain(a):
 def _measurements(a):
     from ..io.measurements import read_measurements, sample_clutter
 
-    meas = read_measurements(a.measurements, sites=a.sites, technology=a.technology)
+    meas = read_measurements(a.measurements, sites=a.sites, technology=a.technology, rx_height_m=a.rx_height)
     if a.clutter_raster:
         classes = {(int(k) if str(k).lstrip("-").isdigit() else k): v for k, v in (a.clutter_classes or {}).items()}
         meas = sample_clutter(meas, a.clutter_raster, classes=classes or None)
