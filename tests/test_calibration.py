@@ -466,6 +466,24 @@ def test_cli_calibrate_and_validate(tmp_path, capsys):
     assert (tmp_path / "val" / "validation.png").exists() and (tmp_path / "val" / "per_site.csv").exists()
     assert main(["calibrate", "--measurements", str(tmp_path / "m.csv"), "--fit", "tilt",
                  "--out", str(tmp_path / "x.json")]) == 2
+    # a coverage raster checked against level measurements of its own site
+    sites = _sites(height_m=40.0, technology="2g")
+    sites.to_csv(tmp_path / "s.csv", index=False)
+    res = coverage.predict(None, sites, model="cost231", radius_m=3000.0, resolution_m=250.0, crs="EPSG:32750")
+    res.to_geotiff(tmp_path / "cov.tif")
+    rows, cols = np.nonzero(np.isfinite(res.best_dbm))
+    from pyproj import Transformer
+
+    t = res.transform
+    lon, lat = Transformer.from_crs(res.crs, "EPSG:4326", always_xy=True).transform(
+        t.c + (cols + 0.5) * t.a, t.f + (rows + 0.5) * t.e)
+    pd.DataFrame({"lon": lon, "lat": lat, "site_id": "A", "rxlev_dbm": res.best_dbm[rows, cols] + 1.0,
+                  "rx_height_m": 1.5}).to_csv(tmp_path / "lv.csv", index=False)
+    capsys.readouterr()
+    assert main(["validate", "--measurements", str(tmp_path / "lv.csv"), "--sites", str(tmp_path / "s.csv"),
+                 "--coverage", str(tmp_path / "cov.tif")]) == 0
+    v = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert v["n"] == rows.size and v["me_db"] == pytest.approx(1.0, abs=1e-3)  # measured 1 dB stronger
 
 
 # ============================================================================ survey as a measurement

@@ -504,7 +504,8 @@ def fit_points(meas, base, m, terms, *, model_params=None, folds=DEFAULT_FOLDS, 
     report = {
         "model": model.name, "base": m.name, "base_params": {k: v for k, v in params.items()},
         "terms": list(terms), "coefficients": co, "bounds_active": active,
-        "bounds": {n: [float(a), float(b)] for n, a, b in zip(names, lo, hi)},
+        "bounds": {n: [float(a) if np.isfinite(a) else None, float(b) if np.isfinite(b) else None]
+                   for n, a, b in zip(names, lo, hi)},  # None: unbounded (JSON has no infinity)
         "folds": int(folds), "block_m": float(block_m), "seed": int(seed), "extrapolate": bool(extrapolate),
         "n_points": int(len(meas)), "n_sites": int(meas["site_id"].nunique()),
         "n_blocks": int(np.unique(block).size),

@@ -46,6 +46,8 @@ def add_parser(sub) -> None:
     pv = sub.add_parser("validate", help="error statistics of a model or a calibration against measurements")
     _add_common(pv)
     pv.add_argument("--model", default="hata", help="model name or calibration JSON from `blankspot calibrate`")
+    pv.add_argument("--coverage", help="a coverage GeoTIFF from `blankspot predict` to check instead of a model "
+                                       "(needs --sites for the EIRP and sectors)")
     pv.add_argument("--out-dir", help="folder for per_site.csv, per_distance.csv, points.csv and validation.png")
 
 
@@ -71,6 +73,24 @@ def _measurements(a):
     return meas
 
 
+def _coverage_result(a):
+    """The result of ``--coverage`` with its sites' link budgets from ``--sites`` (by site id)."""
+    from ..engine.result import CoverageResult
+    from ..errors import InputError
+    from ..io.measurements import _sites_frame
+
+    if not a.sites:
+        raise InputError("--coverage needs --sites: the EIRP and sector of each site turn its signal into path loss")
+    result = CoverageResult.from_geotiff(a.coverage)
+    sites = _sites_frame(a.sites, a.technology).drop_duplicates("site_id").set_index("site_id", drop=False)
+    ids = [str(i) for i in result.sites["site_id"]]
+    missing = [i for i in ids if i not in sites.index]
+    if missing:
+        raise InputError(f"{len(missing)} site ids of {a.coverage} are not in {a.sites} (e.g. {missing[0]!r})")
+    result.sites = sites.loc[ids].reset_index(drop=True)
+    return result
+
+
 def _cmd_calibrate(a) -> int:
     from ..analysis.calibration import DEFAULT_BLOCK_M, DEFAULT_FOLDS, calibrate
     from ..render.export import write_csv
@@ -93,10 +113,12 @@ def _cmd_validate(a) -> int:
     from ..analysis.calibration import Calibration, validate
     from ..render.export import write_csv
 
-    model = a.model
-    if model.lower().endswith(".json"):
-        model = Calibration.load(model)
-    v = validate(_measurements(a), model, terrain=_terrain(a), extrapolate=a.extrapolate, **(a.model_params or {}))
+    meas = _measurements(a)
+    if a.coverage:
+        v = validate(meas, _coverage_result(a))
+    else:
+        model = Calibration.load(a.model) if a.model.lower().endswith(".json") else a.model
+        v = validate(meas, model, terrain=_terrain(a), extrapolate=a.extrapolate, **(a.model_params or {}))
     if a.out_dir:
         out = Path(a.out_dir)
         write_csv(v.per_site, out / "per_site.csv")
