@@ -586,6 +586,7 @@ class Calibration:
                 "folds": self.report["folds"], "block_m": self.report["block_m"],
                 **{f"{k}_{s}": round(v, 3) for k in ("before", "fit", "cv", "cv_local") for s, v in o[k].items()
                    if s != "n"},
+                "local_gain": round(self.report.get("local", {}).get("gain", float("nan")), 3),
                 "coefficients": self.report["coefficients"], "bounds_active": self.report["bounds_active"]}
 
     def plot(self, path=None, *, cross_validated: bool = True):
