@@ -48,6 +48,7 @@ from .errors import (  # noqa: E402
 from ._version import __version__  # noqa: E402
 
 # inputs
+from .io.measurements import read_measurements  # noqa: E402
 from .io.sites import read_sites  # noqa: E402
 from .io.survey import read_idm, read_podes, read_podes_kabupaten  # noqa: E402
 from .io.terrain import Terrain, open_terrain  # noqa: E402
@@ -63,6 +64,7 @@ from .engine.sweep import SiteGeometry  # noqa: E402
 
 # analysis
 from .analysis.assess import assess_villages, combine_tables  # noqa: E402
+from .analysis.calibration import Calibration, calibrate, validate  # noqa: E402
 from .analysis.indicator import indicator, indicator_by_technology  # noqa: E402
 from .analysis.run import VillageRun, run_villages  # noqa: E402
 from .analysis.survey import compare_podes_kabupaten, compare_survey  # noqa: E402
@@ -80,6 +82,7 @@ __all__ = [
     "read_villages", "assess_villages", "combine_tables", "run_villages", "VillageRun", "indicator",
     "indicator_by_technology", "write_csv", "write_excel", "write_villages", "compare_survey",
     "compare_podes_kabupaten", "read_idm", "read_podes", "read_podes_kabupaten", "itm",
+    "read_measurements", "calibrate", "validate", "Calibration",
 ]
 
 _LAZY_MODULES = {"plot": "coverage.render.plot", "kmz": "coverage.render.kmz",

@@ -41,6 +41,12 @@ EXAMPLES = {
     "profile": ("path profile from a site to a point or a village, with the losses of several models",
                 "blankspot profile --terrain data/samples/terrain.tif --sites data/samples/sites.csv "
                 "--site BTS-01 --to 116.80,-0.41 --out out/profile.png"),
+    "calibrate": ("fit a model to measured path loss (offset, slope, diffraction, clutter), cross-validated on "
+                  "spatial blocks", "blankspot calibrate --measurements drive.csv --sites sites.csv --model cost231 "
+                  "--out out/cal.json --plot out/cal.png"),
+    "validate": ("error statistics of a model or a calibration against measurements, per site and distance",
+                 "blankspot validate --measurements drive.csv --sites sites.csv --model out/cal.json "
+                 "--out-dir out/validation"),
 }
 
 #: Options whose value may start with a minus sign (a southern latitude, a western longitude).
@@ -75,7 +81,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 #: Modules (relative to this package) that add sub-commands: ``add_parser(subparsers)``, ``run(args)``.
-COMMAND_MODULES: list[str] = ["predict", "maps", "villages"]
+COMMAND_MODULES: list[str] = ["predict", "maps", "villages", "calibrate"]
 
 
 def _command_modules():
@@ -110,6 +116,8 @@ _CLI_WORDS = [
     (re.compile(r"\bradius_m\b"), "--radius"),
     (re.compile(r"\brx_height_m\b"), "--rx-height"),
     (re.compile(r"\bresolution_m\b"), "--resolution"),
+    (re.compile(r"\bpass sites=\.\.\."), "use --sites"),
+    (re.compile(r"\bpass terrain=\.\.\."), "use --terrain"),
 ]
 
 
