@@ -517,7 +517,7 @@ def test_calibrated_model_runs_on_dask_workers():
 
 
 def test_level_conversion_pattern_equals_the_engine_pattern():
-    # io may not import propagation: its sector pattern is its own, held equal to the engine's here
+    # the reader turns a level into a path loss with the engine's own sector pattern
     rng = np.random.default_rng(11)
     n = 300
     lon, lat, _ = GEOD.fwd(np.full(n, SITE["lon"]), np.full(n, SITE["lat"]), rng.uniform(0, 360, n),

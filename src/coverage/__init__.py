@@ -45,7 +45,7 @@ from .errors import (  # noqa: E402
     VillageError,
 )
 
-from ._version import __version__  # noqa: E402
+from ._version import __version__  # noqa: E402, F401
 
 # inputs
 from .io.measurements import read_measurements  # noqa: E402

@@ -116,26 +116,14 @@ def _result(a):
 def _villages(a, result):
     if not a.villages:
         return None
-    import coverage
+    from ..analysis.assess import assess_villages
+    from ..io.villages import read_villages
 
-    if hasattr(coverage, "read_villages"):
-        from ..errors import InputError
-
-        try:
-            villages = coverage.read_villages(a.villages, repair=bool(getattr(a, "repair_geometries", False)))
-        except InputError as exc:  # the library's words are Python's; say the option here
-            msg = str(exc)
-            if "repair=True" not in msg:
-                raise
-            raise type(exc)(msg.replace("pass repair=True", "pass --repair-geometries")
-                            .replace("repair=True", "--repair-geometries")) from None
-    else:  # pragma: no cover - older trees
-        import geopandas as gpd
-
-        villages = gpd.read_file(a.villages)
-    if result is not None and hasattr(coverage, "assess_villages"):
+    # an invalid polygon's hint names --repair-geometries (the CLI words every library message)
+    villages = read_villages(a.villages, repair=bool(getattr(a, "repair_geometries", False)))
+    if result is not None:
         villages = _on_map(villages, result, a.villages)
-        return coverage.assess_villages(villages, result) if len(villages) else villages
+        return assess_villages(villages, result) if len(villages) else villages
     return villages
 
 

@@ -27,7 +27,8 @@ import pandas as pd
 
 from ..errors import CoverageWarning, FileFormatError, InputError
 from .sites import _SYNONYMS as _SITE_NAMES
-from .sites import DEFAULT_FRONT_TO_BACK_DB, DEFAULT_SIDELOBE_DB, metric_offset_db, read_sites
+from ..propagation.antenna import sector_attenuation_db
+from .sites import metric_offset_db, read_sites
 
 __all__ = ["read_measurements", "sample_clutter", "DEFAULT_RX_HEIGHT_M", "LEVEL_COLUMNS", "MEASUREMENT_COLUMNS"]
 
@@ -354,12 +355,10 @@ def _path_loss(out, df, col, level_cols, src, eirp, tech, sector, assumed) -> No
 
 
 def _pattern_db(out, sector) -> np.ndarray:
-    """3GPP TR 36.814 Table A.2.1.1-2 sector attenuation of each row's site towards the receiver (dB, <= 0).
-
-    The same pattern as the engine's (``coverage.propagation.antenna``, which this layer may not
-    import; a test holds the two equal). The depression angle is taken over flat ground (site height
-    above the receiver): the sites table gives heights above local ground, not ground elevations.
-    Omni sites (no azimuth) get 0.
+    """3GPP TR 36.814 sector attenuation of each row's site towards the receiver (dB, <= 0), the engine's
+    pattern (:func:`coverage.propagation.antenna.sector_attenuation_db`). The depression angle is taken
+    over flat ground (site height above the receiver): the sites table gives heights above local ground,
+    not ground elevations. Omni sites (no azimuth) get 0.
     """
     az, bw, tilt, vbw = sector[:, 0], sector[:, 1], sector[:, 2], sector[:, 3]
     has = np.isfinite(az) & np.isfinite(bw)
@@ -368,14 +367,10 @@ def _pattern_db(out, sector) -> np.ndarray:
         return g
     d = out["distance_m"].to_numpy()
     theta = np.degrees(np.arctan2(out["site_height_m"].to_numpy() - out["rx_height_m"].to_numpy(), d))
-    phi = np.mod(out["azimuth_deg"].to_numpy() - az + 180.0, 360.0) - 180.0
-    with np.errstate(invalid="ignore", divide="ignore"):
-        ah = -np.minimum(12.0 * (phi / bw) ** 2, DEFAULT_FRONT_TO_BACK_DB)
-        vb = np.where(np.isfinite(vbw), vbw, 0.0)
-        av = np.where(vb > 0, -np.minimum(12.0 * ((theta - np.nan_to_num(tilt)) / np.where(vb > 0, vb, 1.0)) ** 2,
-                                           DEFAULT_SIDELOBE_DB), 0.0)
-        a = -np.minimum(-(ah + av), DEFAULT_FRONT_TO_BACK_DB)
-    g[has] = a[has]
+    phi = out["azimuth_deg"].to_numpy() - az
+    for i in np.flatnonzero(has):
+        g[i] = sector_attenuation_db(phi[i], theta[i], beamwidth_deg=bw[i], downtilt_deg=np.nan_to_num(tilt[i]),
+                                     vertical_beamwidth_deg=vbw[i] if np.isfinite(vbw[i]) else 0.0).item()
     return g
 
 

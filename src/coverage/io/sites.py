@@ -21,6 +21,12 @@ import numpy as np
 import pandas as pd
 
 from ..errors import FileFormatError, SiteError
+from ..propagation.antenna import (  # noqa: F401  (re-exported: the defaults of a site's antenna)
+    DEFAULT_BEAMWIDTH_DEG,
+    DEFAULT_FRONT_TO_BACK_DB,
+    DEFAULT_SIDELOBE_DB,
+    DEFAULT_VERTICAL_BEAMWIDTH_DEG,
+)
 
 __all__ = [
     "read_sites",
@@ -83,10 +89,6 @@ DEFAULTS_BY_TECHNOLOGY: dict[str, TechnologyDefaults] = {
 }
 #: Antenna height above ground when a file gives none (m): a typical rural Indonesian macro tower.
 DEFAULT_HEIGHT_M = 30.0
-#: Sector pattern constants of 3GPP TR 36.814 Table A.2.1.1-2.
-DEFAULT_FRONT_TO_BACK_DB = 25.0
-DEFAULT_SIDELOBE_DB = 20.0
-DEFAULT_VERTICAL_BEAMWIDTH_DEG = 10.0
 
 # Metric each technology reports, and how it follows from the total received power P_rx of a carrier.
 METRICS = {
@@ -308,7 +310,7 @@ def normalize_sites(df: pd.DataFrame, *, source: str = "<DataFrame>", height_m: 
         out[key] = _num(df, col[key], source, key)
     # a sector needs both an azimuth and a beamwidth; an azimuth alone gets the usual 65 degrees
     has_az = ~np.isnan(out["azimuth_deg"].to_numpy())
-    out.loc[has_az & out["beamwidth_deg"].isna(), "beamwidth_deg"] = 65.0
+    out.loc[has_az & out["beamwidth_deg"].isna(), "beamwidth_deg"] = DEFAULT_BEAMWIDTH_DEG
     out.loc[has_az & out["downtilt_deg"].isna(), "downtilt_deg"] = 0.0
     out.loc[has_az & out["vertical_beamwidth_deg"].isna(), "vertical_beamwidth_deg"] = DEFAULT_VERTICAL_BEAMWIDTH_DEG
     for extra in ("range_m", "samples"):
