@@ -581,3 +581,17 @@ def test_iccdf_against_normal_quantiles():
     z = np.array([kernels.iccdf(v) for v in q])
     assert np.max(np.abs(z - norm.isf(q))) < 4.5e-4  # Abramowitz & Stegun 26.2.23
     assert np.all(np.diff(z) < 0)
+
+
+@pytest.mark.parametrize("call, name", [
+    (lambda: itm.p2p(["a", "b", "c"], 10.0, h_tx_m=30, h_rx_m=1.5, freq_mhz=900), "elevations_m"),
+    (lambda: itm.p2p(np.full(10, 5.0), 100.0, h_tx_m=30, h_rx_m=1.5, freq_mhz="900 MHz"), "freq_mhz"),
+    (lambda: itm.p2p(np.full(10, 5.0), "1 km", h_tx_m=30, h_rx_m=1.5, freq_mhz=900), "step_m"),
+    (lambda: itm.area(10.0, "hilly", h_tx_m=30, h_rx_m=1.5, freq_mhz=900), "delta_h_m"),
+    (lambda: itm.p2p_batch([[1, 2, "x"]], step_m=100, h_tx_m=30, h_rx_m=1.5, freq_mhz=900), "profiles"),
+])
+def test_issue9_non_numeric_itm_input_names_the_parameter(call, name):
+    from coverage.errors import InputError
+
+    with pytest.raises(InputError, match=name):
+        call()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import zipfile
 from xml.etree import ElementTree as ET
 
@@ -125,3 +126,59 @@ def test_cog_validates(sample, tmp_path):
     ok, problems = kmz.validate_cog(plain)
     assert not ok and any("LAYOUT" in p for p in problems)
     assert os.path.exists(plain)
+
+
+def test_kmz_works_without_the_internet(sample, tmp_path):
+    """Every file the KML names is inside the KMZ, icons included; entries are world-readable."""
+    from PIL import Image
+
+    result, table = sample
+    zf, root = _open(kmz.write_kmz(tmp_path / "cov.kmz", result, villages=table))
+    names = set(zf.namelist())
+    hrefs = [h.text for h in root.iter(f"{{{NS['k']}}}href")]
+    assert hrefs and all(h in names for h in hrefs), [h for h in hrefs if h not in names]
+    text = zf.read("doc.kml").decode()
+    assert not [u for u in re.findall(r"https?://[^\s\"<]+", text) if "opengis.net/kml" not in u]
+    # the icons: PNGs drawn by the project, one for sites and one per village status
+    icons = {h for h in hrefs if h.startswith("files/icons/")}
+    assert {kmz.ICON_SITE, kmz.ICON_VILLAGE.format(status="blankspot")} <= icons
+    for name in icons:
+        img = Image.open(io.BytesIO(zf.read(name)))
+        assert img.format == "PNG" and img.mode == "RGBA"
+        a = np.asarray(img)[..., 3]
+        assert a[0, 0] == 0 and a.max() == 255  # transparent around a drawn symbol
+    red = np.asarray(Image.open(io.BytesIO(zf.read(kmz.ICON_VILLAGE.format(status="blankspot")))).convert("RGB"))
+    centre = red[red.shape[0] // 2, red.shape[1] // 2]
+    assert centre[0] > 200 and centre[1] < 60  # the blankspot dot is red
+    # world-readable entries (rw-r--r--), regular files
+    for info in zf.infolist():
+        mode = info.external_attr >> 16
+        assert info.create_system == 3 and mode & 0o444 == 0o444 and mode & 0o170000 == 0o100000, info
+    # village polygons are outlines (no fill over the coverage) with a clickable dot inside
+    for st in root.iter(f"{{{NS['k']}}}Style"):
+        if st.get("id", "").startswith("village_"):
+            assert st.find("k:PolyStyle/k:fill", NS).text == "0"
+    pm = next(p for p in root.iter(f"{{{NS['k']}}}Placemark") if p.find("k:styleUrl", NS).text.startswith("#village"))
+    assert pm.find("k:MultiGeometry/k:Point", NS) is not None and pm.find(".//k:Polygon", NS) is not None
+    # the model as a planner reads it
+    assert "ITU-R P.526 terrain diffraction" in root.find(".//k:GroundOverlay/k:name", NS).text
+
+
+def test_kmz_legend_readable_at_native_size(sample, tmp_path):
+    """Google Earth shows the legend at its pixel size: 12-pt text on a 96-dpi screen is 16 px."""
+    from PIL import Image
+
+    result, table = sample
+    zf, root = _open(kmz.write_kmz(tmp_path / "cov.kmz", result, villages=table))
+    so = root.find(".//k:ScreenOverlay", NS)
+    assert so.find("k:size", NS).get("x") == "0" and so.find("k:size", NS).get("y") == "0"  # native size
+    assert kmz.LEGEND_FONT_PT * kmz.LEGEND_DPI / 72.0 >= 16.0
+    img = np.asarray(Image.open(io.BytesIO(zf.read("files/legend.png"))).convert("L"))
+    # measure the text: rows of dark pixels form one band per legend line; a band is the glyphs' height
+    dark = (img < 100).any(axis=1)
+    edges = np.flatnonzero(np.diff(dark.astype(int)))
+    bands = np.diff(edges)[::2]
+    n_rows = 5 + 3 + 2  # classes + no signal, village statuses, site and sector (title apart)
+    assert len(bands) >= n_rows
+    # a line's ink (ascenders to descenders, or the swatch) is ~16 px at 12 pt; 10 pt gives ~14, 8 pt ~11
+    assert np.median(bands) >= 15

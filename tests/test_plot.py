@@ -123,6 +123,28 @@ def test_plot_profile_draws_the_geometry(sample, tmp_path):
     assert (tmp_path / "profile.png").stat().st_size > 10_000
 
 
+def test_plot_profile_legend_and_unclipped_ends(sample):
+    terrain, result, table = sample
+    site = result.sites.iloc[3]
+    village = table.sort_values("signal_dbm").iloc[0]
+    ax = P.plot_profile(terrain, site, village, models=("fspl", "p526"))
+    leg_labels = {t.get_text() for t in ax.get_legend().get_texts()}
+    for ln in ax.get_lines():  # every marker drawn has a legend entry
+        if ln.get_marker() not in (None, "None", "", " ") and len(ln.get_xdata()):
+            assert not ln.get_label().startswith("_") and ln.get_label() in leg_labels, ln.get_gid()
+    assert any(lbl.startswith("site antenna (mast") for lbl in leg_labels)
+    assert any(lbl.startswith("receiver (1.5 m") for lbl in leg_labels)
+    # the end symbols are not clipped: inside the view with margin, and drawn unclipped
+    lo, hi = ax.get_xlim()
+    L = ax.profile_geometry.length_m / 1000.0
+    assert lo < 0 and hi > L
+    ends = {ln.get_gid(): ln for ln in ax.get_lines() if ln.get_gid() in ("tx_antenna", "rx_antenna")}
+    assert set(ends) == {"tx_antenna", "rx_antenna"} and not any(ln.get_clip_on() for ln in ends.values())
+    assert ax.get_ylim()[1] > ax.profile_geometry.tx_height_m and ax.get_ylim()[1] > ax.profile_geometry.rx_height_m
+    text = next(t for t in ax.texts if t.get_gid() == "losses").get_text()
+    assert "ITU-R P.526 terrain diffraction" in text and "free space" in text
+
+
 def test_plot_profile_accepts_tuples(sample):
     terrain, result, _ = sample
     s = result.sites.iloc[0]
@@ -199,6 +221,96 @@ def test_plot_coverage_server_and_geographic(sample):
         P.plot_coverage(result, kind="nonsense")
 
 
+def _extent(artist, renderer):
+    return artist.get_window_extent(renderer)
+
+
+def _overlap(a, b) -> bool:
+    return a.x0 < b.x1 and b.x0 < a.x1 and a.y0 < b.y1 and b.y0 < a.y1
+
+
+def test_legend_never_hides_data_and_shows_wedges(sample):
+    terrain, result, table = sample
+    for kind in ("signal", "server"):
+        ax = P.plot_coverage(result, terrain, table, kind=kind)
+        fig = ax.figure
+        fig.draw_without_rendering()
+        r = fig.canvas.get_renderer()
+        leg = ax.get_legend()
+        assert not _overlap(_extent(leg, r), ax.get_window_extent(r))  # outside the map frame
+        assert _extent(leg, r).y1 <= ax.xaxis.label.get_window_extent(r).y0 + 1  # below the axis label
+        labels = [t.get_text() for t in leg.get_texts()]
+        assert any("sector antenna" in lbl for lbl in labels)
+        assert any(lbl.startswith("blankspot") and "hatched" in lbl for lbl in labels)
+        assert "ITU-R P.526 terrain diffraction" in ax.get_title()
+        plt.close(fig)
+
+
+def test_best_server_colours_differ_from_village_statuses():
+    cols = P.server_colors(12)
+    assert len(set(cols)) == 12
+    from matplotlib.colors import to_rgb
+
+    for c in cols:
+        for st in ("covered", "partial", "blankspot"):
+            d = np.abs(np.subtract(to_rgb(c), to_rgb(P.STATUS_COLORS[st]))).sum()
+            assert d > 0.35, (c, st)
+
+
+def test_village_labels_by_priority_without_collisions(sample):
+    terrain, result, table = sample
+    ax = P.plot_coverage(result, terrain, table, village_labels=True)
+    fig = ax.figure
+    fig.draw_without_rendering()
+    r = fig.canvas.get_renderer()
+    placed = ax.village_labels
+    names = [t.get_text() for t in placed]
+    wanted = table[table["status"].isin(["blankspot", "partial"])]
+    assert set(names) <= set(wanted["nama"])
+    assert set(table.loc[table["status"] == "blankspot", "nama"]) <= set(names)  # the first priority all placed
+    assert len(names) + ax.village_labels_skipped == len(wanted)
+    assert len(names) >= 0.8 * len(wanted)
+    boxes = [_extent(t, r) for t in placed]
+    frame = ax.get_window_extent(r)
+    for i, a in enumerate(boxes):
+        assert frame.x0 <= a.x0 and a.x1 <= frame.x1 and frame.y0 <= a.y0 and a.y1 <= frame.y1
+        assert not any(_overlap(a, b) for b in boxes[i + 1:]), names[i]
+    site_labels = [c for c in ax.get_children() if type(c).__name__ == "Annotation" and c.get_gid() != "village_label"
+                   and c.get_gid() != "north_arrow"]
+    assert site_labels and not any(_overlap(a, _extent(s, r)) for a in boxes for s in site_labels)
+    plt.close(fig)
+    ax_all = P.plot_coverage(result, terrain, table, village_labels="all")
+    assert len(ax_all.village_labels) > len(placed)
+    # dense labels: a crowded map skips names rather than overlapping them
+    ax_small = P.plot_coverage(result, terrain, table, village_labels="all", figsize=(5, 4.5), legend=False)
+    ax_small.figure.draw_without_rendering()
+    rs = ax_small.figure.canvas.get_renderer()
+    b2 = [_extent(t, rs) for t in ax_small.village_labels]
+    assert ax_small.village_labels_skipped > 0
+    assert not any(_overlap(a, b) for i, a in enumerate(b2) for b in b2[i + 1:])
+
+
+def test_graticule_labels_are_true_coordinates(sample):
+    from pyproj import Transformer
+
+    terrain, result, table = sample
+    assert not result.crs.is_geographic
+    ax = P.plot_coverage(result, terrain, table, graticule=True)
+    inv = Transformer.from_crs(result.crs, "EPSG:4326", always_xy=True)
+    y0, x0 = ax.get_ylim()[0], ax.get_xlim()[0]
+    xt, yt = ax.get_xticks(), ax.get_yticks()
+    assert len(xt) >= 3 and len(yt) >= 3
+    for x, lbl in zip(xt, [t.get_text() for t in ax.get_xticklabels()]):
+        lon, _ = inv.transform(x, y0)
+        assert lbl.endswith("°E") and float(lbl[:-2]) == pytest.approx(lon, abs=1e-4)
+    for y, lbl in zip(yt, [t.get_text() for t in ax.get_yticklabels()]):
+        _, lat = inv.transform(x0, y)
+        assert lbl.endswith("°S") and -float(lbl[:-2]) == pytest.approx(lat, abs=1e-4)
+    # one line per meridian and parallel, at least those that reach the bottom and left edges
+    assert sum(1 for ln in ax.get_lines() if ln.get_gid() == "graticule") >= len(xt) + len(yt)
+    assert "longitude" in ax.get_xlabel()
+
+
 def test_hillshade_range():
     z = np.add.outer(np.arange(50.0), np.arange(50.0)) * 3
     hs = P.hillshade(z, (30.0, 30.0))
@@ -225,22 +337,7 @@ def test_plot_indicator_from_indicator_and_village_table(sample, tmp_path):
         P.plot_indicator(ind[["kode", "nama"]])
 
 
-# ------------------------------------------------------------------ interactive, progress, CLI
-def test_interactive_map(sample, tmp_path):
-    pytest.importorskip("folium")
-    from coverage.interactive import interactive_map
-
-    _, result, table = sample
-    m = interactive_map(result, table)
-    out = tmp_path / "map.html"
-    m.save(str(out))
-    text = out.read_text()
-    assert "data:image/png;base64" in text  # the coverage overlay, embedded
-    assert table["nama"].iloc[0] in text and "nearest site" in text
-    assert "BTS-01" in text
-    assert "village blankspot" in text  # legend
-
-
+# ------------------------------------------------------------------ progress, CLI (interactive: test_interactive.py)
 def test_progress_silent_by_default():
     from coverage.progress import progress
 
@@ -266,3 +363,64 @@ def test_cli_map_kmz_profile(tmp_path, capsys):
     out = capsys.readouterr().out
     assert '"losses_db"' in out and '"villages"' in out
     assert main(["profile", *common, "--site", "NOPE", "--to", "116.76,-0.37", "--out", str(tmp_path / "x.png")]) == 2
+
+
+def test_cli_map_labels_graticule_and_html(tmp_path, capsys):
+    import json
+
+    from coverage.cli import main
+
+    s = str(SAMPLES)
+    common = ["--terrain", f"{s}/terrain.tif", "--sites", f"{s}/sites.csv", "--villages", f"{s}/villages.geojson",
+              "--radius", "6000", "--no-progress"]
+    assert main(["map", *common, "--village-labels", "--graticule", "--out", str(tmp_path / "m.png"),
+                 "--dpi", "50"]) == 0
+    info = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    n_wanted = info["villages"].get("blankspot", 0) + info["villages"].get("partial", 0)
+    assert info["village_labels"]["placed"] + info["village_labels"]["no_room"] == n_wanted
+    assert main(["map", *common, "--out", str(tmp_path / "m.html")]) == 0
+    page = (tmp_path / "m.html").read_text()
+    assert "<script src" not in page and "L.map(" in page and '"on":false' in page
+    assert main(["map", *common, "--tiles", "none", "--out", str(tmp_path / "m2.html")]) == 0
+    assert '"tiles":null' in (tmp_path / "m2.html").read_text()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m.html", "m.png", "m2.html"]  # no temporary files
+
+
+@pytest.mark.shared
+def test_cli_maps_read_the_real_village_file(tmp_path, shared_file, capsys):
+    """map / kmz / profile take --repair-geometries and so read the real Kaltim/Kaltara village file."""
+    import json
+    import zipfile
+
+    import pandas as pd
+
+    from coverage.cli import main
+
+    dem = shared_file("dem/samarinda_300m.tif")
+    desa = shared_file("villages/village_boundaries_kaltim_kaltara.geojson")
+    towers = pd.read_csv(shared_file("towers/opencellid_510_kalimantan_bbox.csv"))
+    b = coverage.open_terrain(dem).bounds_lonlat
+    inside = towers[towers["lon"].between(b[0], b[2]) & towers["lat"].between(b[1], b[3])]
+    assert len(inside) >= 1
+    inside.to_csv(tmp_path / "towers.csv", index=False)
+    common = ["--terrain", str(dem), "--sites", str(tmp_path / "towers.csv"), "--villages", str(desa),
+              "--no-progress"]
+    assert main(["predict", "--terrain", str(dem), "--sites", str(tmp_path / "towers.csv"), "--no-progress",
+                 "--out", str(tmp_path / "c.tif")]) == 0
+    capsys.readouterr()
+    # without the flag: a clear error that names the CLI option, not a traceback
+    assert main(["map", "--coverage", str(tmp_path / "c.tif"), *common, "--out", str(tmp_path / "x.png")]) != 0
+    assert "--repair-geometries" in capsys.readouterr().err
+    assert main(["map", "--coverage", str(tmp_path / "c.tif"), *common, "--repair-geometries", "--village-labels",
+                 "--out", str(tmp_path / "m.png"), "--dpi", "40"]) == 0
+    info = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert sum(info["villages"].values()) >= 59  # Samarinda's kelurahan and the villages around them
+    assert main(["kmz", "--coverage", str(tmp_path / "c.tif"), *common, "--repair-geometries",
+                 "--out", str(tmp_path / "m.kmz")]) == 0
+    with zipfile.ZipFile(tmp_path / "m.kmz") as zf:
+        assert "files/icons/site.png" in zf.namelist()
+    capsys.readouterr()
+    sites = coverage.read_sites(tmp_path / "towers.csv")
+    site = str(sites["site_id"].iloc[0])
+    assert main(["profile", *common, "--repair-geometries", "--site", site, "--village", "Sidomulyo",
+                 "--out", str(tmp_path / "p.png"), "--dpi", "40"]) == 0

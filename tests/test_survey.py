@@ -109,3 +109,14 @@ def test_real_podes_kabupaten(shared_file):
     cmp = compare_podes_kabupaten(ind, p).set_index("kode_kab")
     assert cmp.loc["64.71", "share_villages_served"] == pytest.approx(32 / 34)
     assert cmp.loc["64.71", "diff_served_vs_signal_good"] == pytest.approx(32 / 34 - 1.0)
+
+
+def test_issue9_item15_comparison_prints_short_and_gives_a_frame():
+    codes = [f"64.01.01.20{i:02d}" for i in range(1, 5)]
+    c = coverage.compare_survey(table(codes, ["covered", "partial", "blankspot", "covered"]),
+                                pd.DataFrame({"kode": codes, "survey_class": ["kuat", "kuat", "tidak_ada", "lemah"]}))
+    text = repr(c)
+    assert len(text) < 200 and "\n" not in text and "agreement=50.0%" in text and "n_matched=4" in text
+    f = c.to_frame()
+    assert f.loc["total", "total"] == 4 and f.loc["kuat", "total"] == 2 and f.loc["total", "covered"] == 2
+    assert "<table" in c._repr_html_()

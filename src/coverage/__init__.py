@@ -45,9 +45,10 @@ from .errors import (  # noqa: E402
     VillageError,
 )
 
-__version__ = "0.1.0"
+from ._version import __version__  # noqa: E402, F401
 
 # inputs
+from .io.measurements import read_measurements  # noqa: E402
 from .io.sites import read_sites  # noqa: E402
 from .io.survey import read_idm, read_podes, read_podes_kabupaten  # noqa: E402
 from .io.terrain import Terrain, open_terrain  # noqa: E402
@@ -63,11 +64,12 @@ from .engine.sweep import SiteGeometry  # noqa: E402
 
 # analysis
 from .analysis.assess import assess_villages, combine_tables  # noqa: E402
+from .analysis.calibration import Calibration, calibrate, validate  # noqa: E402
 from .analysis.indicator import indicator, indicator_by_technology  # noqa: E402
 from .analysis.run import VillageRun, run_villages  # noqa: E402
 from .analysis.survey import compare_podes_kabupaten, compare_survey  # noqa: E402
 
-# outputs (plot, kmz and interactive import matplotlib / folium: loaded on first use)
+# outputs (plot, kmz and interactive import matplotlib: loaded on first use)
 from .render.export import write_csv, write_excel, write_villages  # noqa: E402
 
 _aliases.install()
@@ -80,6 +82,7 @@ __all__ = [
     "read_villages", "assess_villages", "combine_tables", "run_villages", "VillageRun", "indicator",
     "indicator_by_technology", "write_csv", "write_excel", "write_villages", "compare_survey",
     "compare_podes_kabupaten", "read_idm", "read_podes", "read_podes_kabupaten", "itm",
+    "read_measurements", "calibrate", "validate", "Calibration",
 ]
 
 _LAZY_MODULES = {"plot": "coverage.render.plot", "kmz": "coverage.render.kmz",
@@ -87,7 +90,7 @@ _LAZY_MODULES = {"plot": "coverage.render.plot", "kmz": "coverage.render.kmz",
 
 
 def __getattr__(name):
-    # coverage.plot / .kmz / .interactive without importing matplotlib or folium at `import coverage`
+    # coverage.plot / .kmz / .interactive without importing matplotlib at `import coverage`
     if name in _LAZY_MODULES:
         import importlib
 

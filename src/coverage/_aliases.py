@@ -46,41 +46,51 @@ DEPRECATED = {
 
 
 class _Redirect(types.ModuleType):
-    """A stand-in for an old module path: attribute lookups go to the modules that hold them now."""
+    """A stand-in for an old module path: attribute lookups go to the modules that hold them now.
+
+    It sits in ``sys.modules`` from ``import coverage`` on, so importing the old path never rebinds the
+    package's attribute of that name (``coverage.predict`` stays the function); the warning comes with
+    the first name taken from it.
+    """
 
     def __init__(self, name: str, targets: tuple[str, ...]):
         super().__init__(name, f"Deprecated alias of {', '.join(targets)}.")
-        self.__targets = [importlib.import_module(t) for t in targets]
+        self.__targets = targets
+        self.__warned = False
 
     def __getattr__(self, attr):
-        for mod in self.__targets:
+        if attr.startswith("__"):
+            raise AttributeError(attr)
+        if not self.__warned:
+            self.__warned = True
+            warnings.warn(f"{self.__name__} is deprecated and will be removed in the next release; import from "
+                          f"{' / '.join(self.__targets)} (or the top-level coverage API) instead",
+                          DeprecationWarning, stacklevel=2)
+        for name in self.__targets:
+            mod = importlib.import_module(name)
             if hasattr(mod, attr):
                 return getattr(mod, attr)
         raise AttributeError(f"module {self.__name__!r} has no attribute {attr!r}")
 
     def __dir__(self):
-        return sorted({n for m in self.__targets for n in dir(m)})
+        return sorted({n for t in self.__targets for n in dir(importlib.import_module(t))})
 
 
 class _Finder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
+    """Imports the public old names as the very module objects that now hold them."""
+
     def __init__(self):
         self._specs: dict = {}
 
     def find_spec(self, fullname, path=None, target=None):
-        if fullname in PUBLIC or fullname in DEPRECATED:
+        if fullname in PUBLIC:
             return importlib.machinery.ModuleSpec(fullname, self)
         return None
 
     def create_module(self, spec):
-        name = spec.name
-        if name in PUBLIC:
-            module = importlib.import_module(PUBLIC[name])
-            self._specs[name] = module.__spec__  # the import system overwrites __spec__: restore it below
-            return module
-        new = DEPRECATED[name]
-        warnings.warn(f"{name} is deprecated and will be removed in the next release; import from "
-                      f"{' / '.join(new)} (or the top-level coverage API) instead", DeprecationWarning, stacklevel=3)
-        return _Redirect(name, new)
+        module = importlib.import_module(PUBLIC[spec.name])
+        self._specs[spec.name] = module.__spec__  # the import system overwrites __spec__: restore it below
+        return module
 
     def exec_module(self, module):
         spec = self._specs.pop(module.__spec__.name, None)
@@ -91,3 +101,5 @@ class _Finder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
 def install() -> None:
     if not any(isinstance(f, _Finder) for f in sys.meta_path):
         sys.meta_path.insert(0, _Finder())
+    for name, targets in DEPRECATED.items():
+        sys.modules.setdefault(name, _Redirect(name, targets))

@@ -17,10 +17,10 @@ from ..errors import InputError, VillageError
 from ..io.survey import STATUS_TO_SURVEY, SURVEY_CLASSES
 from ..io.villages import detect_code_system
 
-__all__ = ["compare_survey", "compare_podes_kabupaten", "SurveyComparison"]
+__all__ = ["compare_survey", "compare_podes_kabupaten", "SurveyComparison", "likely_missing_towers"]
 
 
-@dataclass
+@dataclass(repr=False)
 class SurveyComparison:
     """Predicted status against reported signal, for the villages in both tables."""
 
@@ -38,6 +38,22 @@ class SurveyComparison:
         return {"n_matched": self.n_matched, "agreement": round(self.agreement, 4),
                 "service_agreement": round(self.service_agreement, 4), "kappa": round(self.kappa, 4),
                 "unmatched_survey": len(self.unmatched_survey), "unmatched_table": self.unmatched_table}
+
+    def to_frame(self) -> pd.DataFrame:
+        """The confusion matrix with row and column totals (rows: reported class, columns: predicted)."""
+        m = self.matrix.copy()
+        m["total"] = m.sum(axis=1)
+        m.loc["total"] = m.sum(axis=0)
+        m.index.name, m.columns.name = "reported", "predicted"
+        return m
+
+    def __repr__(self) -> str:
+        return (f"SurveyComparison(n_matched={self.n_matched}, agreement={self.agreement:.1%}, "
+                f"service_agreement={self.service_agreement:.1%}, kappa={self.kappa:.3f}, "
+                f"unmatched_survey={len(self.unmatched_survey)}, unmatched_table={self.unmatched_table})")
+
+    def _repr_html_(self) -> str:  # Jupyter: the short line, then the matrix
+        return f"<p><code>{self.__repr__()}</code></p>" + self.to_frame()._repr_html_()
 
 
 def _kappa(obs: np.ndarray, pred: np.ndarray, labels) -> float:
@@ -154,3 +170,69 @@ def compare_podes_kabupaten(kabupaten_indicator: pd.DataFrame, podes: pd.DataFra
     out["diff_served_vs_signal_good"] = out["share_villages_served"] - out["share_signal_good"]
     out["diff_covered_vs_4g"] = out["share_villages_covered"] - out["share_4g"]
     return out.sort_values("kode_kab").reset_index(drop=True)
+
+
+def likely_missing_towers(table, survey, sites=None, *, predicted: str = "status", observed: str = "survey_class",
+                          unreached: tuple = ("blankspot",)) -> pd.DataFrame:
+    """Villages that report a signal where no listed tower reaches them: a tower likely missing from the list.
+
+    The survey used as a measurement: a village answering *kuat* or *lemah* while every listed tower
+    leaves it in a blankspot says the tower list (e.g. a partial OpenCelliD extract) lacks a tower
+    near it, not that the propagation model is wrong. Sorted by the distance to the nearest listed
+    tower, farthest first (the likeliest gaps).
+
+    Parameters
+    ----------
+    table : DataFrame
+        Village table of :func:`coverage.assess_villages` (``kode``, ``status``, ``point_lon`` /
+        ``point_lat`` or ``nearest_site_km``).
+    survey : DataFrame
+        ``kode`` and the reported class (``survey_class``: kuat / lemah / tidak_ada).
+    sites : DataFrame, optional
+        Towers (``site_id``, ``lon``, ``lat``); default: the table's ``nearest_site`` columns.
+    unreached : tuple of str
+        Predicted statuses that mean "no listed tower reaches it".
+
+    Returns
+    -------
+    DataFrame
+        ``kode`` (+ ``nama``, ``kode_kab`` when present), ``reported``, ``predicted``, ``nearest_site``,
+        ``nearest_site_km``, ``reason``; ``attrs['note']`` says these are the tower list's gaps.
+    """
+    from .assess import _nearest_sites
+
+    for name, df, col in (("table", table, predicted), ("survey", survey, observed)):
+        if "kode" not in df.columns or col not in df.columns:
+            raise InputError(f"the {name} needs columns 'kode' and {col!r}")
+    t = pd.DataFrame(table).copy()
+    t["kode"] = t["kode"].astype(str)
+    s = pd.DataFrame({"kode": survey["kode"].astype(str), "reported": survey[observed]})
+    if s["kode"].duplicated().any():
+        raise VillageError(f"survey code {s.loc[s['kode'].duplicated(), 'kode'].iloc[0]!r} appears twice")
+    m = t.merge(s, on="kode", how="inner")
+    hit = m[m["reported"].isin(["kuat", "lemah"]) & m[predicted].isin(unreached)].copy()
+    if sites is not None:
+        if not {"lon", "lat"} <= set(sites.columns) or len(sites) == 0:
+            raise InputError("sites need 'lon' and 'lat' columns and at least one row")
+        lon_c = "point_lon" if "point_lon" in hit.columns else "lon"
+        lat_c = "point_lat" if "point_lat" in hit.columns else "lat"
+        if not {lon_c, lat_c} <= set(hit.columns):
+            raise InputError("the table needs point_lon/point_lat (or lon/lat) to measure distances to sites")
+        if len(hit):
+            j, d = _nearest_sites(hit[lon_c].to_numpy(float), hit[lat_c].to_numpy(float),
+                                  sites["lon"].to_numpy(float), sites["lat"].to_numpy(float))
+            ids = sites["site_id"].astype(str).to_numpy() if "site_id" in sites.columns else np.arange(len(sites))
+            hit["nearest_site"], hit["nearest_site_km"] = ids[j], d / 1e3
+        else:
+            hit["nearest_site"], hit["nearest_site_km"] = pd.Series(dtype=object), pd.Series(dtype=float)
+    elif not {"nearest_site", "nearest_site_km"} <= set(hit.columns):
+        raise InputError("pass sites=... or a table with nearest_site / nearest_site_km columns")
+    hit["predicted"] = hit[predicted]
+    hit["reason"] = ("reports '" + hit["reported"].astype(str) + "' but no listed tower reaches it; nearest listed "
+                     + hit["nearest_site_km"].round(1).astype(str) + " km")
+    keep = ["kode"] + [c for c in ("nama", "kode_kab") if c in hit.columns] + \
+        ["reported", "predicted", "nearest_site", "nearest_site_km", "reason"]
+    out = pd.DataFrame(hit[keep]).sort_values("nearest_site_km", ascending=False, kind="stable").reset_index(drop=True)
+    out.attrs["note"] = ("villages reporting signal where no listed tower reaches: gaps of the tower list (a likely "
+                         "missing tower), not errors of the propagation model")
+    return out

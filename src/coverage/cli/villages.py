@@ -56,7 +56,8 @@ def run(args) -> int:
                      blankspot_below=args.blankspot_below, covered_from=args.covered_from, sigma_db=args.sigma,
                      hierarchy=args.hierarchy, repair=args.repair_geometries,
                      population_raster=args.population_raster, out_dir=args.out_dir,
-                     extrapolate=args.extrapolate, note=args.note, fill_voids=not args.keep_voids)
+                     extrapolate=args.extrapolate, note=args.note, fill_voids=not args.keep_voids,
+                     progress=False if args.no_progress else None)
     counts = r.table["status"].value_counts().to_dict()
     print(json.dumps({
         "out_dir": str(args.out_dir), "villages": int(len(r.table)),

@@ -750,7 +750,7 @@ def _open_source(prep, terrain, bounds, radius_m, resolution_m, crs) -> _Source:
 
 def _open_parts(out, base_meta, src, tile_size, prep) -> "_Parts":
     """The resume folder of ``out``, keyed by a hash of every input."""
-    from .. import __version__
+    from .._version import __version__
 
     key = _hash_inputs({"v": _FORMAT_VERSION, "pkg": __version__, "meta": base_meta, "terrain": src.hash_terrain,
                         "grid": [list(src.shape), list(src.transform)[:6], src.crs.to_wkt()],

@@ -22,6 +22,12 @@ import numpy as np
 import pandas as pd
 
 from ..errors import CoverageWarning, FileFormatError, InputError, MissingFileError, SiteError
+from ..propagation.antenna import (  # noqa: F401  (re-exported: the defaults of a site's antenna)
+    DEFAULT_BEAMWIDTH_DEG,
+    DEFAULT_FRONT_TO_BACK_DB,
+    DEFAULT_SIDELOBE_DB,
+    DEFAULT_VERTICAL_BEAMWIDTH_DEG,
+)
 from ._problems import RowProblems
 from ._text import decimal_commas as _decimal_commas
 from ._text import sniff as _sniff
@@ -87,10 +93,6 @@ DEFAULTS_BY_TECHNOLOGY: dict[str, TechnologyDefaults] = {
 }
 #: Antenna height above ground when a file gives none (m): a typical rural Indonesian macro tower.
 DEFAULT_HEIGHT_M = 30.0
-#: Sector pattern constants of 3GPP TR 36.814 Table A.2.1.1-2.
-DEFAULT_FRONT_TO_BACK_DB = 25.0
-DEFAULT_SIDELOBE_DB = 20.0
-DEFAULT_VERTICAL_BEAMWIDTH_DEG = 10.0
 
 # Metric each technology reports, and how it follows from the total received power P_rx of a carrier.
 METRICS = {
@@ -408,7 +410,7 @@ def _columns(df, col, problems, default_tech, defs, height_m):
         out[key] = _num(df, col[key], key, key, problems)
     # a sector needs both an azimuth and a beamwidth; an azimuth alone gets the usual 65 degrees
     has_az = ~np.isnan(out["azimuth_deg"].to_numpy())
-    for key, value in (("beamwidth_deg", 65.0), ("downtilt_deg", 0.0),
+    for key, value in (("beamwidth_deg", DEFAULT_BEAMWIDTH_DEG), ("downtilt_deg", 0.0),
                        ("vertical_beamwidth_deg", DEFAULT_VERTICAL_BEAMWIDTH_DEG)):
         miss = has_az & out[key].isna().to_numpy()
         out.loc[miss, key] = value

@@ -48,12 +48,11 @@ def available_models() -> dict[str, str]:
 
 
 def _load_optional():
-    # ITM registers itself when its module is present (it is a larger module, imported lazily).
+    # ITM is a larger module, imported on first use
     if "itm" not in _REGISTRY:
-        try:
-            from . import itm as _itm  # noqa: F401
-        except ImportError:
-            pass
+        from .itm import ITM_MODEL
+
+        register_model(ITM_MODEL)
 
 
 for _m in (FSPL, HATA, COST231, P526_MODEL):

@@ -46,7 +46,7 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import ModelRangeError, ModelRangeWarning
+from ..errors import InputError, ModelRangeError, ModelRangeWarning
 from ._kernels import itm as _k
 from ._kernels.itm_sweep import itm_radials, itm_radials_exact
 from .base import ProfileModel, Validity
@@ -333,6 +333,35 @@ def _p2p_params(step_m: Any, h_tx_m: Any, h_rx_m: Any, freq_mhz: Any, climate: A
     return prm
 
 
+def _numeric_inputs(fn):
+    """Refuse a non-numeric argument with a package error naming it (not numpy's bare ValueError)."""
+    import functools
+    import inspect
+
+    sig = inspect.signature(fn)
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        bound = sig.bind(*args, **kwargs)  # a missing or unknown argument stays a TypeError
+        for name, value in bound.arguments.items():
+            if value is None or isinstance(value, bool) or name == "warn":
+                continue
+            try:
+                if isinstance(value, (list, tuple)) and value and isinstance(value[0], (list, tuple, np.ndarray)):
+                    for v in value:  # ragged profiles of p2p_batch
+                        np.asarray(v, dtype=np.float64)
+                else:
+                    np.asarray(value, dtype=np.float64)
+            except (TypeError, ValueError):
+                shown = repr(value)
+                raise InputError(f"ITM {fn.__name__}: {name} must be a number (or an array of numbers), got "
+                                 f"{shown[:60] + ('...' if len(shown) > 60 else '')}") from None
+        return fn(*args, **kwargs)
+
+    return wrapper
+
+
+@_numeric_inputs
 def p2p(elevations_m: Any, step_m: float, *, h_tx_m: float, h_rx_m: float, freq_mhz: float,
         climate: int = 5, n0: float = 301.0, pol: int = 1, epsilon: float = 15.0,
         sigma: float = 0.005, mdvar: int = 12, time: float = 50.0, location: float = 50.0,
@@ -428,6 +457,7 @@ def _int_valued(name: str, arr: np.ndarray) -> None:
         raise ModelRangeError(f"ITM: {name} must hold integers")
 
 
+@_numeric_inputs
 def p2p_batch(profiles: Any, n_points: Any = None, step_m: Any = None, *, h_tx_m: Any,
               h_rx_m: Any, freq_mhz: Any, climate: Any = 5, n0: Any = 301.0, pol: Any = 1,
               epsilon: Any = 15.0, sigma: Any = 0.005, mdvar: Any = 12, time: Any = 50.0,
@@ -513,6 +543,7 @@ def p2p_batch(profiles: Any, n_points: Any = None, step_m: Any = None, *, h_tx_m
 # ------------------------------------------------------------------------------------------------
 # area mode
 # ------------------------------------------------------------------------------------------------
+@_numeric_inputs
 def area(d_km: Any, delta_h_m: Any, *, h_tx_m: Any, h_rx_m: Any, tx_siting: Any = 0,
          rx_siting: Any = 0, freq_mhz: Any, climate: Any = 5, n0: Any = 301.0, pol: Any = 1,
          epsilon: Any = 15.0, sigma: Any = 0.005, mdvar: Any = 12, time: Any = 50.0,
@@ -620,12 +651,3 @@ ITM_MODEL = ItmModel(
     defaults={"climate": 1, "n0": 360.0, "pol": 1, "epsilon": 15.0, "sigma": 0.005, "mdvar": 12, "time": 50.0,
               "location": 50.0, "situation": 50.0},
 )
-
-
-def _register():
-    from . import register_model
-
-    register_model(ITM_MODEL)
-
-
-_register()

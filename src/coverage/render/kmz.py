@@ -1,9 +1,12 @@
 """Exports planners open elsewhere: a KMZ for Google Earth, and Cloud-Optimized GeoTIFFs.
 
 * :func:`write_kmz` — the coverage raster as a ``GroundOverlay`` (PNG, classed in the technology's
-  metric, transparent where there is no usable signal) with its legend as a ``ScreenOverlay``, sites as
-  placemarks (sector wedges toward their azimuth) and villages as polygons styled by status, each with
-  its attributes in a balloon. The archive is written to a temporary file and renamed into place.
+  metric, transparent where there is no usable signal) with its legend as a ``ScreenOverlay`` (12 pt
+  at Google Earth's native size), sites as placemarks (sector wedges toward their azimuth) and
+  villages as outlines styled by status with a dot inside, each with its attributes in a balloon.
+  Every file the KML names is inside the archive: the icons are PNGs drawn here
+  (:func:`icon_pngs`), so Google Earth shows the file without the internet. Entries are
+  world-readable (``rw-r--r--``); the archive is written to a temporary file and renamed into place.
 * :func:`write_cog` / :func:`validate_cog` — a coverage result as a Cloud-Optimized GeoTIFF (GDAL's COG
   driver through :meth:`coverage.CoverageResult.to_geotiff`) and a check of the layout.
 
@@ -16,6 +19,7 @@ import io
 import logging
 import math
 import os
+import time
 import zipfile
 from typing import Any
 from xml.etree import ElementTree as ET
@@ -25,13 +29,21 @@ import numpy as np
 from .._atomic import atomic_path
 from ..errors import InputError
 
-__all__ = ["write_kmz", "kml_document", "write_cog", "validate_cog", "warp_to_wgs84", "coverage_rgba"]
+__all__ = ["write_kmz", "kml_document", "write_cog", "validate_cog", "warp_to_wgs84", "coverage_rgba", "legend_png",
+           "icon_pngs"]
 
 log = logging.getLogger(__name__)
 
 KML_NS = "http://www.opengis.net/kml/2.2"
-_ICON_SITE = "http://maps.google.com/mapfiles/kml/shapes/target.png"
-_ICON_VILLAGE = "http://maps.google.com/mapfiles/kml/shapes/placemark_circle.png"
+#: Icons inside the KMZ (drawn here, :func:`icon_pngs`): nothing is fetched from the internet.
+ICON_SITE = "files/icons/site.png"
+ICON_VILLAGE = "files/icons/village_{status}.png"
+#: Legend text size (pt) and resolution: Google Earth shows a ScreenOverlay at its pixel size, so at
+#: 100 dpi 12 pt is 16.7 px, a 12-pt font on a 96-dpi screen.
+LEGEND_FONT_PT = 12.0
+LEGEND_DPI = 100
+#: Permissions of the archive's entries (rw-r--r--): anyone who unpacks it can read them.
+ZIP_MODE = 0o644
 
 
 # --------------------------------------------------------------------------------------------- rasters
@@ -64,29 +76,28 @@ def coverage_rgba(result, kind: str = "signal", *, alpha: float = 0.7, usable_db
 
     Returns ``(rgba, (west, south, east, north), [(label, colour), ...], title)``.
     """
-    from matplotlib import colormaps
-    from matplotlib.colors import to_hex, to_rgba
+    from matplotlib.colors import to_rgba
 
-    from .plot import _classes_for, colorize, metric_label
+    from .plot import _classes_for, colorize, metric_label, model_label, server_colors
 
     classes = _classes_for(result, usable_dbm)
     dbm, bounds = warp_to_wgs84(result, "best_dbm")
     if kind == "signal":
         rgba = colorize(dbm, classes, alpha)
         entries = list(zip(classes.labels(), classes.colors))[::-1]
-        title = f"{metric_label(classes.metric)}, {result.model}"
+        title = f"{metric_label(classes.metric)}, {model_label(result.model)}"
     elif kind == "server":
         srv, _ = warp_to_wgs84(result, "best_server")
         n = max(int(np.nanmax(srv)) + 1 if np.isfinite(srv).any() else 1, 1)
-        cmap = colormaps["Set3" if n <= 12 else "tab20"]
-        lut = np.array([to_rgba(cmap(i % cmap.N), alpha) for i in range(n)])
+        colors = server_colors(n)
+        lut = np.array([to_rgba(c, alpha) for c in colors])
         ok = np.isfinite(srv) & np.isfinite(dbm) & (dbm >= classes.usable_dbm)
         rgba = np.zeros(srv.shape + (4,), dtype=np.uint8)
         rgba[ok] = np.round(lut[srv[ok].astype(int)] * 255).astype(np.uint8)
         ids = (list(map(str, result.sites["site_id"])) if result.sites is not None and "site_id" in result.sites
                else [str(i) for i in range(n)])
-        entries = [(f"served by {ids[i] if i < len(ids) else i}", to_hex(cmap(i % cmap.N))) for i in range(min(n, 20))]
-        title = f"best server, {result.model}"
+        entries = [(f"served by {ids[i] if i < len(ids) else i}", colors[i]) for i in range(min(n, 20))]
+        title = f"best server, {model_label(result.model)}"
     else:
         raise InputError(f"kind must be 'signal' or 'server', got {kind!r}")
     entries.append((f"no usable signal (< {classes.usable_dbm:g} dBm)", "none"))
@@ -101,25 +112,67 @@ def _png(rgba: np.ndarray) -> bytes:
     return buf.getvalue()
 
 
-def legend_png(entries, title: str, *, status: bool = True) -> bytes:
-    """A small legend image: coloured boxes with labels (and the village statuses)."""
-    import matplotlib
+def legend_png(entries, title: str, *, status: bool = True, sites: bool = False, sectors: bool = False) -> bytes:
+    """The legend as a PNG at Google Earth's native size: coloured boxes, village outlines, site symbols.
+
+    Text is :data:`LEGEND_FONT_PT` points at :data:`LEGEND_DPI` dpi (readable at 1:1 on screen). The
+    "no usable signal" entry is an empty box: the overlay is clear there and the imagery shows.
+    """
     from matplotlib.figure import Figure
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
 
-    from .plot import STATUS_COLORS, STATUS_ORDER
+    from .plot import STATUS_COLORS, STATUS_ORDER, sector_marker
 
-    handles = [Patch(fc=c if c != "none" else "white", ec="#555555", label=lbl) for lbl, c in entries]
+    handles = [Patch(fc=c if c != "none" else "none", ec="#555555", label=lbl + (" — clear" if c == "none" else ""))
+               for lbl, c in entries]
     if status:
-        handles += [Line2D([], [], color=STATUS_COLORS[s], lw=2.5, label=f"village: {s}") for s in STATUS_ORDER]
-    fig = Figure(figsize=(2.9, 0.26 * (len(handles) + 1.6)), dpi=100)
-    fig.legend(handles=handles, loc="center", title=title, fontsize=8, title_fontsize=9, frameon=True,
-               framealpha=1.0)
+        handles += [Line2D([], [], color=STATUS_COLORS[s], lw=3, marker="o", mfc=STATUS_COLORS[s], mec="black",
+                           ms=8, label=f"village: {s} (outline)") for s in STATUS_ORDER]
+    if sites:
+        handles.append(Line2D([], [], ls="", marker="^", ms=11, mfc="white", mec="black", mew=1.5, label="site"))
+    if sectors:
+        handles.append(Line2D([], [], ls="", marker=sector_marker(), ms=16, mfc="white", mec="black",
+                              label="sector (toward its azimuth)"))
+    n_chars = max(len(h.get_label()) for h in handles + [Patch(label=title)])
+    fig = Figure(figsize=(0.6 + 0.105 * n_chars * LEGEND_FONT_PT / 10, 0.32 * (len(handles) + 1.8)), dpi=LEGEND_DPI)
+    fig.legend(handles=handles, loc="center", title=title, fontsize=LEGEND_FONT_PT, title_fontsize=LEGEND_FONT_PT + 1,
+               frameon=True, framealpha=1.0, handlelength=2.2)
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", facecolor="white", bbox_inches="tight", pad_inches=0.02)
-    del matplotlib
+    fig.savefig(buf, format="png", dpi=LEGEND_DPI, facecolor="white", bbox_inches="tight", pad_inches=0.04)
     return buf.getvalue()
+
+
+def icon_pngs() -> dict[str, bytes]:
+    """The placemark icons as PNGs (archive path -> bytes): a site mast and one dot per village status."""
+    from matplotlib.figure import Figure
+    from matplotlib.patches import Circle
+
+    from .plot import STATUS_COLORS
+
+    def draw(paint, size_px=64):
+        fig = Figure(figsize=(size_px / 100, size_px / 100), dpi=100)
+        ax = fig.add_axes((0, 0, 1, 1))
+        ax.set_xlim(-1, 1)
+        ax.set_ylim(-1, 1)
+        ax.axis("off")
+        paint(ax)
+        buf = io.BytesIO()
+        fig.savefig(buf, format="png", transparent=True)
+        return buf.getvalue()
+
+    def site(ax):  # a mast: white triangle, black edge, the antenna tip as a dot
+        ax.fill([-0.55, 0.55, 0.0, -0.55], [-0.8, -0.8, 0.55, -0.8], fc="white", ec="black", lw=3)
+        ax.plot([0, 0], [-0.8, 0.75], color="black", lw=2.5)
+        ax.plot([0], [0.75], marker="o", ms=9, color="black")
+
+    def dot(col):
+        return lambda ax: ax.add_patch(Circle((0, 0), 0.7, fc=col, ec="black", lw=2.5))
+
+    out = {ICON_SITE: draw(site)}
+    for status, col in STATUS_COLORS.items():
+        out[ICON_VILLAGE.format(status=status)] = draw(dot(col), 40)
+    return out
 
 
 # --------------------------------------------------------------------------------------------- KML
@@ -201,6 +254,34 @@ def _village_record(row, columns) -> dict:
     return rec
 
 
+def _kml_styles(doc) -> None:
+    """Shared styles: the site icon and one outline style per village status (icons inside the KMZ)."""
+    from .plot import STATUS_COLORS
+
+    st = _sub(doc, "Style", id="site")
+    ic = _sub(st, "IconStyle")
+    _sub(ic, "scale", 1.1)
+    _sub(_sub(ic, "Icon"), "href", ICON_SITE)
+    _sub(_sub(st, "LabelStyle"), "scale", 0.8)
+    ls = _sub(st, "LineStyle")
+    _sub(ls, "color", _kml_color("black"))
+    _sub(ls, "width", 1.5)
+    _sub(_sub(st, "PolyStyle"), "color", _kml_color("white", 0.8))
+    for status, col in STATUS_COLORS.items():
+        st = _sub(doc, "Style", id=f"village_{status}")
+        ls = _sub(st, "LineStyle")
+        _sub(ls, "color", _kml_color(col))
+        _sub(ls, "width", 2.5 if status == "blankspot" else 1.5)
+        ps = _sub(st, "PolyStyle")  # outlines: a fill would change the coverage colours under it
+        _sub(ps, "fill", 0)
+        _sub(ps, "outline", 1)
+        ic = _sub(st, "IconStyle")
+        _sub(ic, "scale", 0.7)
+        _sub(_sub(ic, "Icon"), "href", ICON_VILLAGE.format(status=status))
+        _sub(_sub(st, "LabelStyle"), "scale", 0.0)  # names in the balloon, not cluttering the map
+
+
+
 def kml_document(result=None, *, villages=None, sites=None, overlay_href: str | None = "files/coverage.png",
                  overlay_bounds=None, legend_href: str | None = "files/legend.png", name: str = "coverage",
                  overlay_name: str = "coverage", description: str = "", wedge_m: float = 400.0) -> ET.Element:
@@ -215,26 +296,7 @@ def kml_document(result=None, *, villages=None, sites=None, overlay_href: str | 
 
     from .plot import STATUS_COLORS, _sector_polygon
 
-    # styles
-    st = _sub(doc, "Style", id="site")
-    ic = _sub(st, "IconStyle")
-    _sub(ic, "scale", 1.1)
-    _sub(_sub(ic, "Icon"), "href", _ICON_SITE)
-    _sub(_sub(st, "LabelStyle"), "scale", 0.8)
-    ls = _sub(st, "LineStyle")
-    _sub(ls, "color", _kml_color("black"))
-    _sub(ls, "width", 1.5)
-    _sub(_sub(st, "PolyStyle"), "color", _kml_color("white", 0.8))
-    for status, col in STATUS_COLORS.items():
-        st = _sub(doc, "Style", id=f"village_{status}")
-        ls = _sub(st, "LineStyle")
-        _sub(ls, "color", _kml_color(col))
-        _sub(ls, "width", 2.5 if status == "blankspot" else 1.5)
-        _sub(_sub(st, "PolyStyle"), "color", _kml_color(col, 0.45 if status == "blankspot" else 0.2))
-        ic = _sub(st, "IconStyle")
-        _sub(ic, "color", _kml_color(col))
-        _sub(_sub(ic, "Icon"), "href", _ICON_VILLAGE)
-        _sub(_sub(st, "LabelStyle"), "scale", 0.0)  # names in the balloon, not cluttering the map
+    _kml_styles(doc)
 
     # coverage
     if overlay_href is not None and overlay_bounds is not None:
@@ -243,7 +305,10 @@ def kml_document(result=None, *, villages=None, sites=None, overlay_href: str | 
         go = _sub(fo, "GroundOverlay")
         _sub(go, "name", overlay_name)
         if result is not None:
-            _sub(go, "description", f"model {result.model}, metric {result.metric}, technology {result.technology}")
+            from .plot import model_label
+
+            _sub(go, "description", f"{model_label(result.model)} ({result.model}), metric {result.metric}, "
+                                    f"technology {result.technology}")
         _sub(_sub(go, "Icon"), "href", overlay_href)
         w, s, e, n = overlay_bounds
         box = _sub(go, "LatLonBox")
@@ -312,7 +377,14 @@ def kml_document(result=None, *, villages=None, sites=None, overlay_href: str | 
                 _sub(pm, "styleUrl", f"#village_{grp}")
                 _extended(pm, rec)
                 if row.geometry is not None and not row.geometry.is_empty:
-                    _geometry(pm, row.geometry)
+                    if row.geometry.geom_type in ("Polygon", "MultiPolygon"):
+                        # an outline is not clickable inside: a dot at a point inside opens the balloon
+                        mg = _sub(pm, "MultiGeometry")
+                        p = row.geometry.representative_point()
+                        _sub(_sub(mg, "Point"), "coordinates", f"{p.x:.6f},{p.y:.6f},0")
+                        _geometry(mg, row.geometry)
+                    else:
+                        _geometry(pm, row.geometry)
     return kml
 
 
@@ -320,6 +392,14 @@ def _atomic_write(path, write):
     with atomic_path(path) as tmp:
         write(tmp)
     return os.fspath(path)
+
+
+def _zip_put(zf, name: str, data: bytes, compress_type: int) -> None:
+    info = zipfile.ZipInfo(name, date_time=time.localtime()[:6])
+    info.create_system = 3  # unix, so that the permissions below are read
+    info.external_attr = (0o100000 | ZIP_MODE) << 16  # a regular file, rw-r--r--
+    info.compress_type = compress_type
+    zf.writestr(info, data)
 
 
 def write_kmz(path, result, *, villages=None, sites: bool | Any = True, kind: str = "signal", alpha: float = 0.7,
@@ -357,14 +437,19 @@ def write_kmz(path, result, *, villages=None, sites: bool | Any = True, kind: st
                         name=name or f"coverage ({result.model})", description=desc)
     ET.indent(root)
     kml_bytes = b'<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="utf-8")
-    cov_png = _png(rgba)
-    leg_png = legend_png(entries, title, status=villages is not None)
+    has_sites = site_table is not None and len(site_table) > 0
+    sectors = bool(has_sites and "azimuth_deg" in site_table and np.isfinite(
+        np.asarray(site_table["azimuth_deg"], dtype=float)).any())
+    files = {"files/coverage.png": _png(rgba),
+             "files/legend.png": legend_png(entries, title, status=villages is not None, sites=has_sites,
+                                            sectors=sectors)}
+    files.update(icon_pngs())
 
     def write(tmp):
         with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as zf:
-            zf.writestr("doc.kml", kml_bytes)  # Google Earth reads the first .kml in the archive
-            zf.writestr("files/coverage.png", cov_png, compress_type=zipfile.ZIP_STORED)
-            zf.writestr("files/legend.png", leg_png, compress_type=zipfile.ZIP_STORED)
+            _zip_put(zf, "doc.kml", kml_bytes, zipfile.ZIP_DEFLATED)  # Google Earth reads the first .kml
+            for name, data in files.items():
+                _zip_put(zf, name, data, zipfile.ZIP_STORED)  # PNGs are compressed already
 
     out = _atomic_write(path, write)
     log.info("wrote %s (%d x %d overlay, %d villages)", out, rgba.shape[1], rgba.shape[0],

@@ -4,7 +4,9 @@ Every function draws with matplotlib and returns what it drew on (an ``Axes``, o
 multi-panel charts), so a notebook shows it and a script saves it with ``ax.figure.savefig(...)``:
 
 * :func:`plot_coverage` — signal (in the technology's metric, classed) or best-server map over a
-  hillshade, sites with their sector azimuths, villages coloured by status, scale bar, north arrow;
+  hillshade, sites with their sector azimuths, villages outlined by status, scale bar, north arrow,
+  the legend below the map (it never hides data); optionally village names placed without
+  collisions (:func:`label_villages`) and a latitude/longitude graticule (:func:`add_graticule`);
 * :func:`plot_profile` — a path profile between a site and a point: terrain on the k-factor earth,
   line of sight, first Fresnel zone, the obstacles the terrain model used (Bullington point,
   dominant edge) and the predicted losses; its geometry is :func:`profile_geometry`, a pure function;
@@ -21,6 +23,7 @@ matplotlib is an optional dependency (``pip install "blankspot-coverage[plot]"``
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 from typing import Any, Sequence
 
@@ -31,7 +34,8 @@ from ..thresholds import USABLE_DBM
 
 __all__ = [
     "plot_coverage", "plot_profile", "plot_indicator", "profile_geometry", "ProfileGeometry",
-    "signal_classes", "SignalClasses", "STATUS_COLORS", "hillshade", "colorize", "metric_label",
+    "signal_classes", "SignalClasses", "STATUS_COLORS", "hillshade", "colorize", "metric_label", "model_label",
+    "server_colors", "sector_marker", "label_villages", "add_graticule", "add_scale_bar", "add_north_arrow",
 ]
 
 EARTH_RADIUS_M = 6_371_000.0
@@ -94,6 +98,46 @@ class SignalClasses:
         idx = np.searchsorted(np.asarray(self.bounds[1:-1]), v, side="right")
         idx = np.where(np.isfinite(v) & (v >= self.bounds[0]), idx, -1)
         return idx
+
+
+#: Model names as a planner reads them (the registry's ``title`` is the fallback).
+MODEL_LABELS: dict[str, str] = {
+    "p526": "ITU-R P.526 terrain diffraction", "itm": "Longley-Rice ITM terrain model",
+    "hata": "Okumura-Hata (empirical)", "cost231": "COST-231 Hata (empirical)",
+    "fspl": "free space (ITU-R P.525)", "auto": "Hata / COST-231 by frequency (empirical)",
+}
+
+
+def model_label(model: str | None) -> str:
+    """``"p526"`` -> ``"ITU-R P.526 terrain diffraction"``; unknown names come back unchanged.
+
+    Compound names (``"hata+cost231"``) are labelled part by part.
+    """
+    if model is None:
+        return "unknown model"
+    key = str(model).strip().lower()
+    if key in MODEL_LABELS:
+        return MODEL_LABELS[key]
+    parts = [p for p in re.split(r"[+,/ ]+", key) if p]
+    if len(parts) > 1 and all(p in MODEL_LABELS for p in parts):
+        return " + ".join(MODEL_LABELS[p] for p in parts)
+    try:
+        from ..propagation import get_model
+
+        return get_model(key).title
+    except Exception:  # noqa: BLE001 - a label only: show what the result says
+        return str(model)
+
+
+#: Best-server colours: tab10 / tab20 hues without the blue, orange, red and grey that mark village
+#: statuses and the no-signal veil, strong ones first, then their light tints.
+SERVER_COLORS = ("#2ca02c", "#9467bd", "#17becf", "#e377c2", "#bcbd22", "#8c564b",
+                 "#98df8a", "#c5b0d5", "#9edae5", "#f7b6d2", "#dbdb8d", "#c49c94")
+
+
+def server_colors(n: int) -> list[str]:
+    """``n`` colours for best-server maps, distinct from the village status colours; repeated past 12."""
+    return [SERVER_COLORS[i % len(SERVER_COLORS)] for i in range(max(int(n), 0))]
 
 
 def metric_label(metric: str) -> str:
@@ -262,6 +306,14 @@ def _sector_polygon(x, y, azimuth_deg, beamwidth_deg, radius_m, m_per_x, m_per_y
     return np.column_stack([np.r_[x, px, x], np.r_[y, py, y]])
 
 
+def sector_marker(beamwidth_deg: float = 100.0):
+    """A matplotlib marker (``Path``) shaped like a sector wedge pointing north, for legends."""
+    from matplotlib.path import Path
+
+    poly = _sector_polygon(0.0, -0.5, 0.0, beamwidth_deg, 1.0, 1.0, 1.0, n=24)
+    return Path(poly, closed=True)
+
+
 # --------------------------------------------------------------------------------------------- map layers
 def _draw_sites(ax, sites, crs, m_per, wedge_m, *, labels=True, color="black", server_colors=None):
     from matplotlib.patches import Polygon
@@ -306,12 +358,21 @@ def _village_status(villages) -> np.ndarray:
     return np.full(len(villages), "unknown", dtype=object)
 
 
-def _draw_villages(ax, villages, crs, *, labels=False, max_labels=60, dense=None):
+_VILLAGE_LINES = {  # outlines, as in the interactive map; only blankspot adds a (light) hatch the legend shows
+    "covered": dict(lw=0.9, ls="-", hatch=None), "partial": dict(lw=1.6, ls=(0, (4, 2)), hatch=None),
+    "blankspot": dict(lw=2.2, ls="-", hatch="////"), "unassessed": dict(lw=0.6, ls=":", hatch=None),
+    "unknown": dict(lw=0.6, ls="-", hatch=None),
+}
+_LABEL_PRIORITY = {"blankspot": 0, "partial": 1, "covered": 2, "unassessed": 3, "unknown": 3}
+
+
+def _draw_villages(ax, villages, crs, *, dense=None):
+    """Villages by status; returns ``(legend handles, GeoDataFrame in the map CRS, statuses)``."""
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
 
     if villages is None or len(villages) == 0:
-        return []
+        return [], None, None
     import geopandas as gpd
 
     v = villages if isinstance(villages, gpd.GeoDataFrame) else gpd.GeoDataFrame(villages)
@@ -327,15 +388,12 @@ def _draw_villages(ax, villages, crs, *, labels=False, max_labels=60, dense=None
     present = [s for s in (*STATUS_ORDER, "unassessed", "unknown") if (status == s).any()]
     if dense is None:
         dense = len(v) > 150
-    styles = {"covered": dict(lw=0.9, hatch=None), "partial": dict(lw=1.6, hatch=".."),
-              "blankspot": dict(lw=2.0, hatch="///"), "unassessed": dict(lw=0.6, hatch=None),
-              "unknown": dict(lw=0.6, hatch=None)}
     for s in present or ["unknown"]:
         sel = status == s
         if not sel.any():
             continue
         col = STATUS_COLORS[s]
-        st = styles[s]
+        st = _VILLAGE_LINES[s]
         n = int(sel.sum())
         label = f"{s} ({n} village{'s' if n != 1 else ''})" if s != "unknown" else f"village ({n})"
         if dense:  # a region: a choropleth of status under the coverage, no markers
@@ -344,28 +402,260 @@ def _draw_villages(ax, villages, crs, *, labels=False, max_labels=60, dense=None
             if (sel & ~polys).any():
                 pts = geoms[sel & ~polys]
                 ax.scatter(pts.x, pts.y, s=4, c=col, zorder=5, gid=f"villages_{s}")
-            handles.append(Patch(fc=col, alpha=0.45, ec="white", label=label))
+            handles.append(Patch(fc=col, alpha=0.45, ec="white", label=label + ", under the coverage"))
             continue
         if (sel & polys).any():
-            v[sel & polys].plot(ax=ax, facecolor="none", edgecolor=col, linewidth=st["lw"], hatch=st["hatch"],
-                                zorder=4)
+            v[sel & polys].plot(ax=ax, facecolor="none", edgecolor=col, linewidth=st["lw"], linestyle=st["ls"],
+                                hatch=st["hatch"], zorder=4, gid=f"village_outlines_{s}")
         pts = geoms[sel].representative_point()
-        ax.scatter(pts.x, pts.y, s=24, c=col, edgecolors="black", linewidths=0.5, zorder=5, gid=f"villages_{s}")
-        handles.append(Line2D([], [], marker="o", ls="-", lw=st["lw"], color=col, mfc=col, mec="black", ms=6,
-                              label=label))
-    if labels:
-        name_col = next((c for c in ("nama", "name", "NAMA") if c in v), None)
-        if name_col is not None and len(v) <= max_labels:
-            pts = geoms.representative_point()
-            for px, py, nm in zip(pts.x, pts.y, v[name_col].astype(str)):
-                ax.annotate(nm, (px, py), xytext=(4, 3), textcoords="offset points", fontsize=6.5, zorder=8,
-                            color="#222222")
-    return handles
+        ax.scatter(pts.x, pts.y, s=22, c=col, edgecolors="black", linewidths=0.5, zorder=5, gid=f"villages_{s}")
+        if st["hatch"] and (sel & polys).any():
+            handles.append(Patch(fc="none", ec=col, lw=st["lw"], hatch=st["hatch"], label=label + ", hatched"))
+        else:
+            handles.append(Line2D([], [], marker="o", ls=st["ls"], lw=st["lw"], color=col, mfc=col, mec="black", ms=6,
+                                  label=label))
+    return handles, v, status
+
+
+def _hits(bb, boxes: np.ndarray) -> bool:
+    """Does the display box ``bb`` overlap any row (x0, y0, x1, y1) of ``boxes``?"""
+    if len(boxes) == 0:
+        return False
+    return bool(np.any((bb.x0 < boxes[:, 2]) & (boxes[:, 0] < bb.x1) & (bb.y0 < boxes[:, 3]) & (boxes[:, 1] < bb.y1)))
+
+
+def label_villages(ax, villages, status, *, which=("blankspot", "partial"), max_labels: int = 150,
+                   fontsize: float = 7.0):
+    """Village names placed without collisions, most important first (placement by priority).
+
+    Blankspot villages come first, then partial (then covered with ``which="all"``), larger
+    populations (else areas) first within a status. Each name tries eight positions around its
+    village's dot and is kept at the first that overlaps no earlier label, site label, marker, scale
+    bar or north arrow and stays inside the map; a name with no free position is left out.
+
+    Returns
+    -------
+    list of matplotlib.text.Annotation
+        The names placed; ``ax.village_labels_skipped`` counts those that found no room.
+    """
+    import matplotlib.patheffects as pe
+
+    if villages is None or len(villages) == 0:
+        return []
+    name_col = next((c for c in ("nama", "name", "NAMA") if c in villages), None)
+    if name_col is None:
+        return []
+    want = set(_LABEL_PRIORITY) if which == "all" else set(which)
+    fig = ax.figure
+    fig.draw_without_rendering()  # final layout first: positions are measured on screen
+    renderer = fig.canvas.get_renderer()
+    frame = ax.get_window_extent(renderer)
+    obstacles = []  # display boxes of what labels must not cover
+    for child in ax.get_children():  # site labels, scale bar, north arrow, the legend if inside
+        gid = child.get_gid() if hasattr(child, "get_gid") else None
+        if gid in ("scale_bar", "north_arrow") or type(child).__name__ in ("Annotation", "Legend"):
+            try:
+                obstacles.append(child.get_window_extent(renderer))
+            except Exception:  # noqa: BLE001 - an artist without extent is no obstacle
+                pass
+    pts = villages.geometry.representative_point()
+    xy = ax.transData.transform(np.column_stack([pts.x, pts.y]))
+    r = 3.0 * fig.dpi / 72.0  # the dots themselves (radius ~3 pt) are obstacles
+    dots = np.column_stack([xy[:, 0] - r, xy[:, 1] - r, xy[:, 0] + r, xy[:, 1] + r])
+    fixed = np.array([[b.x0, b.y0, b.x1, b.y1] for b in obstacles]).reshape(-1, 4)
+    if "population" in villages:
+        weight = np.nan_to_num(np.asarray(villages["population"], dtype=float))
+    else:
+        weight = np.asarray(villages.geometry.area, dtype=float)
+    prio = np.array([_LABEL_PRIORITY.get(s, 3) for s in status])
+    order = np.lexsort((-weight, prio))
+    offsets = ((5, 4, "left", "bottom"), (5, -4, "left", "top"), (-5, 4, "right", "bottom"), (-5, -4, "right", "top"),
+               (0, 7, "center", "bottom"), (0, -7, "center", "top"), (8, 0, "left", "center"),
+               (-8, 0, "right", "center"))
+    on_map = ((xy[:, 0] >= frame.x0) & (xy[:, 0] <= frame.x1) & (xy[:, 1] >= frame.y0) & (xy[:, 1] <= frame.y1))
+    placed, boxes, skipped = [], np.empty((0, 4)), 0
+    halo = [pe.withStroke(linewidth=2.2, foreground="white")]
+    for i in order:
+        if status[i] not in want or not on_map[i]:
+            continue
+        if len(placed) >= max_labels:
+            skipped += 1
+            continue
+        others = np.delete(dots, i, axis=0)
+        t = ax.annotate(str(villages[name_col].iloc[i]), (pts.x.iloc[i], pts.y.iloc[i]), xytext=(0, 0),
+                        textcoords="offset points", fontsize=fontsize, zorder=8.5, color="#111111",
+                        gid="village_label", annotation_clip=True, path_effects=halo)
+        t.set_in_layout(False)
+        for dx, dy, ha, va in offsets:
+            t.set_position((dx, dy))
+            t.set_horizontalalignment(ha)
+            t.set_verticalalignment(va)
+            bb = t.get_window_extent(renderer).expanded(1.04, 1.08)
+            inside = frame.x0 <= bb.x0 and bb.x1 <= frame.x1 and frame.y0 <= bb.y0 and bb.y1 <= frame.y1
+            if inside and not _hits(bb, boxes) and not _hits(bb, fixed) and not _hits(bb, others):
+                placed.append(t)
+                boxes = np.vstack([boxes, [bb.x0, bb.y0, bb.x1, bb.y1]])
+                break
+        else:
+            t.remove()
+            skipped += 1
+    ax.village_labels_skipped = skipped
+    return placed
+
+
+def _nice_degrees(span: float) -> float:
+    for step in (5.0, 2.0, 1.0, 0.5, 0.25, 0.2, 0.1, 0.05, 0.025, 0.02, 0.01, 0.005, 0.0025, 0.002, 0.001):
+        if span / step >= 3:
+            return step
+    return 0.0005
+
+
+def _deg_label(v: float, axis: str, step: float) -> str:
+    text = f"{step:g}"
+    nd = len(text.split(".")[1]) if "." in text else 0
+    hemi = ("E" if v >= 0 else "W") if axis == "x" else ("N" if v >= 0 else "S")
+    return f"{abs(v):.{nd}f}°{hemi}"
+
+
+def add_graticule(ax, crs, *, color: str = "#444444"):
+    """Latitude/longitude lines and degree labels on the map's axes (any CRS).
+
+    In a projected CRS the meridians and parallels are drawn as lines and the axis ticks sit where
+    they cross the map's bottom and left edges; in a geographic CRS the ticks are relabelled.
+    """
+    from pyproj import CRS, Transformer
+
+    crs = CRS.from_user_input(crs)
+    x0, x1 = ax.get_xlim()
+    y0, y1 = ax.get_ylim()
+    if crs.is_geographic:
+        lon_min, lon_max, lat_min, lat_max = x0, x1, y0, y1
+        fwd = lambda lon, lat: (np.asarray(lon, float), np.asarray(lat, float))  # noqa: E731
+    else:
+        t_inv = Transformer.from_crs(crs, "EPSG:4326", always_xy=True)
+        t_fwd = Transformer.from_crs("EPSG:4326", crs, always_xy=True)
+        fwd = t_fwd.transform
+        ex = np.r_[np.linspace(x0, x1, 50), np.full(50, x1), np.linspace(x1, x0, 50), np.full(50, x0)]
+        ey = np.r_[np.full(50, y0), np.linspace(y0, y1, 50), np.full(50, y1), np.linspace(y1, y0, 50)]
+        lon, lat = t_inv.transform(ex, ey)
+        lon_min, lon_max, lat_min, lat_max = np.min(lon), np.max(lon), np.min(lat), np.max(lat)
+    step = _nice_degrees(min(lon_max - lon_min, lat_max - lat_min))
+    lons = np.arange(math.ceil(lon_min / step) * step, lon_max + 1e-12, step)
+    lats = np.arange(math.ceil(lat_min / step) * step, lat_max + 1e-12, step)
+    s = np.linspace(0, 1, 100)
+    xt, xl, yt, yl = [], [], [], []
+    for lo in lons:
+        x, y = fwd(np.full(s.size, lo), lat_min + s * (lat_max - lat_min))
+        ax.plot(x, y, color=color, lw=0.4, alpha=0.6, zorder=3.5, gid="graticule")
+        if y[0] <= y0 <= y[-1]:
+            xt.append(float(np.interp(y0, y, x)))
+            xl.append(_deg_label(lo, "x", step))
+    for la in lats:
+        x, y = fwd(lon_min + s * (lon_max - lon_min), np.full(s.size, la))
+        ax.plot(x, y, color=color, lw=0.4, alpha=0.6, zorder=3.5, gid="graticule")
+        if x[0] <= x0 <= x[-1]:
+            yt.append(float(np.interp(x0, x, y)))
+            yl.append(_deg_label(la, "y", step))
+    ax.set_xlim(x0, x1)
+    ax.set_ylim(y0, y1)
+    ax.set_xticks(xt, xl)
+    ax.set_yticks(yt, yl)
+    ax.tick_params(axis="both", labelsize=8)
+    ax.set_xlabel("longitude (WGS 84)")
+    ax.set_ylabel("latitude (WGS 84)")
+    return lons, lats
+
+
+def _draw_coverage_layer(ax, result, kind, classes, extent, alpha, has_terrain, voids):
+    """The signal classes (with a colour bar) or best-server colours; returns (legend handles, site colours)."""
+    from matplotlib.colors import BoundaryNorm, ListedColormap
+    from matplotlib.patches import Patch
+
+    values = np.asarray(result.best_dbm, dtype=float)
+    handles = []
+    # what the map shows where there is no usable signal: the hillshade (mid grey) or the blank background
+    no_signal = [Patch(fc="#b4b4b4" if has_terrain else "#f2f2f2", ec="grey",
+                       label=f"no usable signal (< {classes.usable_dbm:g} dBm): "
+                             + ("terrain shows" if has_terrain else "blank"))]
+    if voids:
+        no_signal.append(Patch(fc="white", ec="grey", label="no terrain data (DEM void): blank"))
+    if kind == "signal":
+        cmap = ListedColormap(list(classes.colors)).with_extremes(bad=(0, 0, 0, 0))
+        norm = BoundaryNorm(list(classes.bounds), cmap.N)
+        masked = np.ma.masked_where(~np.isfinite(values) | (values < classes.usable_dbm), values)
+        shown = np.ma.minimum(masked, classes.bounds[-1] - 1e-3)
+        im = ax.imshow(shown, extent=extent, cmap=cmap, norm=norm, alpha=alpha, interpolation="nearest", zorder=2,
+                       gid="coverage")
+        cb = ax.figure.colorbar(im, ax=ax, shrink=0.75, pad=0.02, ticks=list(classes.bounds[:-1]))
+        cb.set_label(f"{metric_label(classes.metric)} — {model_label(result.model)}")
+        for i, name in enumerate(classes.names):
+            mid = 0.5 * (classes.bounds[i] + classes.bounds[i + 1])
+            cb.ax.text(0.5, mid, name, rotation=90, ha="center", va="center", fontsize=8,
+                       transform=cb.ax.get_yaxis_transform())
+        return handles + no_signal, None
+    srv = np.asarray(result.best_server)
+    n = max(int(srv.max()) + 1, 1) if srv.size else 1
+    colors = server_colors(n)
+    cmap = ListedColormap(colors).with_extremes(bad=(0, 0, 0, 0))
+    usable = np.isfinite(values) & (values >= classes.usable_dbm) & (srv >= 0)
+    shown = np.ma.masked_where(~usable, srv)
+    ax.imshow(shown, extent=extent, cmap=cmap, vmin=-0.5, vmax=n - 0.5, alpha=alpha, interpolation="nearest",
+              zorder=2, gid="coverage")
+    ids = (result.sites["site_id"].astype(str).tolist() if result.sites is not None and "site_id" in result.sites
+           else [str(i) for i in range(n)])
+    if n <= 20:
+        for i in range(n):
+            if (shown == i).any():
+                handles.append(Patch(fc=colors[i], alpha=alpha, label=f"served by {ids[i] if i < len(ids) else i}"))
+    return handles + no_signal, colors
+
+
+def _site_handles(site_table) -> list:
+    from matplotlib.lines import Line2D
+
+    if not {"lon", "lat"} <= set(site_table.columns):
+        return []
+    many = len(site_table) > 60
+    out = [Line2D([], [], marker="^", ls="", mfc="white", mec="black", ms=8,
+                  label=f"site ({len(site_table)})" if many else "site")]
+    az = np.asarray(site_table["azimuth_deg"], dtype=float) if "azimuth_deg" in site_table else np.array([np.nan])
+    if not many and np.isfinite(az).any():
+        out.append(Line2D([], [], marker=sector_marker(), ls="", ms=15, mfc="white", mec="black",
+                          label="sector antenna (wedge toward its azimuth)"))
+    return out
+
+
+def _frame_axes(ax, result, lat0, extent):
+    left, right, bottom, top = extent
+    ax.set_xlim(left, right)
+    ax.set_ylim(bottom, top)
+    if result.crs.is_geographic:
+        ax.set_aspect(1.0 / max(math.cos(math.radians(lat0)), 1e-6))
+        ax.set_xlabel("longitude (°)")
+        ax.set_ylabel("latitude (°)")
+    else:
+        ax.set_aspect("equal")
+        ax.set_xlabel(f"easting (m, {result.crs.to_string()})")
+        ax.set_ylabel("northing (m)")
+        ax.ticklabel_format(style="plain", useOffset=False)
+        ax.tick_params(axis="both", labelsize=8)
+
+
+def _legend_below(ax, handles):
+    """The legend under the axis labels (~34 pt below the frame), outside the map: it never hides data."""
+    from matplotlib.transforms import ScaledTranslation
+
+    below = ax.transAxes + ScaledTranslation(0, -34 / 72, ax.figure.dpi_scale_trans)
+    leg = ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, 0.0), bbox_transform=below,
+                    ncol=2 if len(handles) > 3 else 1, fontsize=8, frameon=False, borderaxespad=0.0)
+    leg.set_zorder(10)
+    return leg
 
 
 def plot_coverage(result, terrain=None, villages=None, ax=None, *, kind: str = "signal", sites: bool | Any = True,
                   usable_dbm: float | None = None, alpha: float = 0.75, site_labels: bool = True,
-                  village_labels: bool = False, scale_bar: bool = True, north_arrow: bool = True,
+                  village_labels: bool | str = False, graticule: bool = False, scale_bar: bool = True,
+                  north_arrow: bool = True,
                   vert_exag: float = 2.0, wedge_m: float | None = None, title: str | None = None,
                   figsize=(9, 8), legend: bool = True):
     """Coverage map: signal classes (``kind="signal"``) or best server (``kind="server"``) over a hillshade.
@@ -391,14 +681,20 @@ def plot_coverage(result, terrain=None, villages=None, ax=None, *, kind: str = "
         Opacity of the coverage layer.
     wedge_m : float, optional
         Radius of the sector wedges in metres (default 6 % of the map width).
+    village_labels : bool or "all"
+        Name blankspot and partial villages (``"all"``: covered ones too, where there is room),
+        placed without collisions by :func:`label_villages`.
+    graticule : bool
+        Latitude/longitude lines with degree labels on the axes (:func:`add_graticule`).
+    legend : bool
+        The legend goes below the map, outside it, so that it never hides data.
 
     Returns
     -------
     matplotlib.axes.Axes
+        ``ax.village_labels`` holds the placed names.
     """
     plt = _mpl()
-    from matplotlib.colors import BoundaryNorm, ListedColormap
-    from matplotlib.patches import Patch
 
     if kind not in ("signal", "server"):
         raise InputError(f"kind must be 'signal' or 'server', got {kind!r}")
@@ -413,47 +709,16 @@ def plot_coverage(result, terrain=None, villages=None, ax=None, *, kind: str = "
     if terrain is not None:
         z = _terrain_on_grid(terrain, result.transform, result.shape, result.crs)
         hs = hillshade(z, cell_m, vert_exag=vert_exag)
+        voids = bool(np.isnan(hs).any())
         ax.imshow(hs, extent=extent, cmap="gray", vmin=0, vmax=1, interpolation="bilinear", zorder=1,
                   gid="hillshade")
     else:
+        voids = False
         ax.set_facecolor("#f2f2f2")
 
     classes = _classes_for(result, usable_dbm)
     values = np.asarray(result.best_dbm, dtype=float)
-    handles = []
-    server_colors = None
-    if kind == "signal":
-        cmap = ListedColormap(list(classes.colors)).with_extremes(bad=(0, 0, 0, 0))
-        norm = BoundaryNorm(list(classes.bounds), cmap.N)
-        masked = np.ma.masked_where(~np.isfinite(values) | (values < classes.usable_dbm), values)
-        shown = np.ma.minimum(masked, classes.bounds[-1] - 1e-3)
-        im = ax.imshow(shown, extent=extent, cmap=cmap, norm=norm, alpha=alpha, interpolation="nearest", zorder=2,
-                       gid="coverage")
-        cb = ax.figure.colorbar(im, ax=ax, shrink=0.75, pad=0.02, ticks=list(classes.bounds[:-1]))
-        cb.set_label(f"{metric_label(classes.metric)} — {result.model}")
-        for i, name in enumerate(classes.names):
-            mid = 0.5 * (classes.bounds[i] + classes.bounds[i + 1])
-            cb.ax.text(0.5, mid, name, rotation=90, ha="center", va="center", fontsize=8,
-                       transform=cb.ax.get_yaxis_transform())
-        handles.append(Patch(fc="white", ec="grey", label=f"no usable signal (< {classes.usable_dbm:g} dBm)"))
-    else:
-        srv = np.asarray(result.best_server)
-        n = max(int(srv.max()) + 1, 1) if srv.size else 1
-        base = plt.get_cmap("Set3" if n <= 12 else "tab20")  # pastel: the village statuses stay readable
-        colors = [base(i % base.N) for i in range(n)]
-        cmap = ListedColormap(colors).with_extremes(bad=(0, 0, 0, 0))
-        usable = np.isfinite(values) & (values >= classes.usable_dbm) & (srv >= 0)
-        shown = np.ma.masked_where(~usable, srv)
-        ax.imshow(shown, extent=extent, cmap=cmap, vmin=-0.5, vmax=n - 0.5, alpha=alpha, interpolation="nearest",
-                  zorder=2, gid="coverage")
-        server_colors = colors
-        ids = (result.sites["site_id"].astype(str).tolist() if result.sites is not None and "site_id" in result.sites
-               else [str(i) for i in range(n)])
-        if n <= 20:
-            for i in range(n):
-                if (shown == i).any():
-                    handles.append(Patch(fc=colors[i], alpha=alpha, label=f"served by {ids[i] if i < len(ids) else i}"))
-        handles.append(Patch(fc="white", ec="grey", label=f"no usable signal (< {classes.usable_dbm:g} dBm)"))
+    handles, site_fill = _draw_coverage_layer(ax, result, kind, classes, extent, alpha, terrain is not None, voids)
 
     site_table = result.sites if sites is True else (sites if sites is not False else None)
     if site_table is not None and not hasattr(site_table, "columns"):
@@ -463,40 +728,30 @@ def plot_coverage(result, terrain=None, villages=None, ax=None, *, kind: str = "
     if site_table is not None and len(site_table):
         same = site_table is result.sites and kind == "server"
         _draw_sites(ax, site_table, result.crs, m_per, wedge_m, labels=site_labels,
-                    server_colors=server_colors if same else None)
-        if {"lon", "lat"} <= set(site_table.columns):
-            from matplotlib.lines import Line2D
-
-            handles.append(Line2D([], [], marker="^", ls="", mfc="white", mec="black", ms=8,
-                                  label=f"site ({len(site_table)})" if len(site_table) > 60 else "site"))
-    handles += _draw_villages(ax, villages, result.crs, labels=village_labels)
-
-    ax.set_xlim(left, right)
-    ax.set_ylim(bottom, top)
-    if result.crs.is_geographic:
-        ax.set_aspect(1.0 / max(math.cos(math.radians(lat0)), 1e-6))
-        ax.set_xlabel("longitude (°)")
-        ax.set_ylabel("latitude (°)")
-    else:
-        ax.set_aspect("equal")
-        ax.set_xlabel(f"easting (m, {result.crs.to_string()})")
-        ax.set_ylabel("northing (m)")
-        ax.ticklabel_format(style="plain", useOffset=False)
-        ax.tick_params(axis="both", labelsize=8)
+                    server_colors=site_fill if same else None)
+        handles += _site_handles(site_table)
+    v_handles, v_proj, v_status = _draw_villages(ax, villages, result.crs)
+    handles += v_handles
+    _frame_axes(ax, result, lat0, extent)
+    if graticule:
+        add_graticule(ax, result.crs)
     if scale_bar:
         add_scale_bar(ax, m_per[0])
     if north_arrow:
         add_north_arrow(ax)
     if legend and handles:
-        leg = ax.legend(handles=handles, loc="upper left", fontsize=8, framealpha=0.85)
-        leg.set_zorder(10)
+        _legend_below(ax, handles)
     if title is None:
         what = metric_label(classes.metric) if kind == "signal" else "best server"
         n_sites = len(result.sites) if result.sites is not None else 0
         covered = np.isfinite(values) & (values >= classes.usable_dbm)
-        title = (f"{what} — {result.model}, {n_sites} site{'s' if n_sites != 1 else ''}; "
+        title = (f"{what} — {model_label(result.model)}\n{n_sites} site{'s' if n_sites != 1 else ''}; "
                  f"usable signal on {100.0 * covered.mean():.0f} % of the area")
     ax.set_title(title, fontsize=11)
+    ax.village_labels = []
+    if village_labels and v_proj is not None:
+        which = "all" if village_labels == "all" else ("blankspot", "partial")
+        ax.village_labels = label_villages(ax, v_proj, v_status, which=which)
     return ax
 
 
@@ -669,8 +924,39 @@ def profile_losses(distances_m, elevations_m, *, h_tx_m: float, h_rx_m: float, f
     return out
 
 
-_MODEL_NAMES = {"fspl": "free space", "hata": "Hata", "cost231": "COST-231", "p526": "P.526 terrain",
-                "itm": "ITM"}
+def _loss_lines(models, losses, freq_mhz, site, eirp_dbm) -> list[str]:
+    """The loss box of a profile: each model's loss (planner's names), and the received signal."""
+    lines = []
+    for name in models:
+        key = str(name).lower()
+        val = losses.get(key)
+        if val is None:
+            continue
+        txt = f"{model_label(key)}: {val:.1f} dB"
+        try:
+            from ..propagation import get_model
+
+            lo, hi = get_model(key).validity.freq_mhz
+            if not lo <= freq_mhz <= hi:
+                txt += f" (outside {lo:g}–{hi:g} MHz)"
+        except Exception:  # noqa: BLE001 - a label only
+            pass
+        if key == "p526":
+            txt += f"\n    of which diffraction {losses['p526_diffraction']:.1f} dB"
+        lines.append(txt)
+    if eirp_dbm is not None and "p526" in losses:
+        p_rx = eirp_dbm - losses["p526"]
+        tech = str(site.get("technology", "")).lower() if hasattr(site, "get") else ""
+        bw = site.get("bandwidth_mhz", None) if hasattr(site, "get") else None
+        if tech in ("2g", "3g", "4g", "5g") and (tech in ("2g", "3g") or (bw is not None and np.isfinite(float(bw)))):
+            from ..io.sites import metric_offset_db
+
+            metric = signal_classes(tech).metric
+            val = p_rx + metric_offset_db(tech, float(bw) if bw is not None else 0.0)
+            lines.append(f"{metric_label(metric).replace(' (dBm)', '')} (P.526, main lobe): {val:.1f} dBm")
+        else:
+            lines.append(f"received power (P.526, main lobe): {p_rx:.1f} dBm")
+    return lines
 
 
 def plot_profile(terrain, site, point, *, freq_mhz: float | None = None, h_tx_m: float | None = None,
@@ -735,62 +1021,37 @@ def plot_profile(terrain, site, point, *, freq_mhz: float | None = None, h_tx_m:
     ax.fill_between(km, geo.los_m - geo.fresnel_radius_m, geo.los_m + geo.fresnel_radius_m, color="#fdd49e",
                     alpha=0.45, lw=0, zorder=3, gid="fresnel", label="1st Fresnel zone")
     ax.plot(km, geo.los_m, color="#d7301f", lw=1.4, zorder=5, gid="los", label="line of sight")
-    # masts
-    ax.plot([0, 0], [geo.terrain_m[0], geo.tx_height_m], color="black", lw=2.5, zorder=6)
-    ax.plot([km[-1], km[-1]], [geo.terrain_m[-1], geo.rx_height_m], color="black", lw=2.0, zorder=6)
-    ax.plot([0], [geo.tx_height_m], marker="^", ms=9, color="black", zorder=7)
-    ax.plot([km[-1]], [geo.rx_height_m], marker="o", ms=6, color="black", zorder=7)
+    # masts: symbols at the path's ends, never clipped (margins below, clip_on=False)
+    ax.plot([0, 0], [geo.terrain_m[0], geo.tx_height_m], color="black", lw=2.5, zorder=6, clip_on=False,
+            gid="tx_mast")
+    ax.plot([km[-1], km[-1]], [geo.terrain_m[-1], geo.rx_height_m], color="black", lw=2.0, zorder=6, clip_on=False,
+            gid="rx_mast")
+    ax.plot([0], [geo.tx_height_m], marker="^", ms=9, color="black", ls="", zorder=7, clip_on=False, gid="tx_antenna",
+            label=f"site antenna (mast {h_tx_m:g} m)")
+    ax.plot([km[-1]], [geo.rx_height_m], marker="o", ms=6, color="black", ls="", zorder=7, clip_on=False,
+            gid="rx_antenna", label=f"receiver ({h_rx_m:g} m above ground)")
     if geo.bullington_point is not None:
         dbp, hbp = geo.bullington_point
         ax.plot([0, dbp / 1000.0, km[-1]], [geo.tx_height_m, hbp, geo.rx_height_m], color="#54278f", lw=1.0,
                 ls="--", zorder=5, gid="horizon_rays", label="horizon rays (Bullington)")
         ax.plot([dbp / 1000.0], [hbp], marker="X", ms=9, color="#54278f", zorder=8, ls="", gid="bullington_point",
                 label=f"Bullington point ({dbp / 1000:.2f} km)")
-        for idx, lbl in ((geo.tx_horizon_index, "tx horizon"), (geo.rx_horizon_index, "rx horizon")):
-            ax.plot([km[idx]], [geo.terrain_m[idx]], marker="v", ms=7, color="#54278f", ls="", zorder=8)
+        hz = sorted({geo.tx_horizon_index, geo.rx_horizon_index})
+        ax.plot(km[hz], geo.terrain_m[hz], marker="v", ms=7, color="#54278f", ls="", zorder=8, gid="horizons",
+                label="horizon seen from site / receiver" if len(hz) == 2 else "horizon seen from both ends")
     i = geo.dominant_index
     edge_label = (f"dominant edge, ν = {geo.nu_max:.2f}" if geo.nu_max > -0.78
                   else f"closest approach, ν = {geo.nu_max:.2f} (clear)")
     ax.plot([km[i]], [geo.terrain_m[i]], marker="*", ms=13, color="#ffd92f", mec="black", ls="", zorder=9,
             gid="dominant_edge", label=edge_label)
 
-    # legend text: losses
-    lines = []
-    for name in models:
-        key = str(name).lower()
-        val = losses.get(key)
-        if val is None:
-            continue
-        txt = f"{_MODEL_NAMES.get(key, key)}: {val:.1f} dB"
-        try:
-            from ..propagation import get_model
-
-            lo, hi = get_model(key).validity.freq_mhz
-            if not lo <= freq_mhz <= hi:
-                txt += f" (outside {lo:g}–{hi:g} MHz)"
-        except Exception:  # noqa: BLE001 - a label only
-            pass
-        if key == "p526":
-            txt += f" (diffraction {losses['p526_diffraction']:.1f} dB)"
-        lines.append(txt)
-    if eirp_dbm is not None and "p526" in losses:
-        p_rx = eirp_dbm - losses["p526"]
-        tech = str(site.get("technology", "")).lower() if hasattr(site, "get") else ""
-        bw = site.get("bandwidth_mhz", None) if hasattr(site, "get") else None
-        if tech in ("2g", "3g", "4g", "5g") and (tech in ("2g", "3g") or (bw is not None and np.isfinite(float(bw)))):
-            from ..io.sites import metric_offset_db
-
-            metric = signal_classes(tech).metric
-            val = p_rx + metric_offset_db(tech, float(bw) if bw is not None else 0.0)
-            lines.append(f"{metric_label(metric).replace(' (dBm)', '')} (P.526, main lobe): {val:.1f} dBm")
-        else:
-            lines.append(f"received power (P.526, main lobe): {p_rx:.1f} dBm")
+    lines = _loss_lines(models, losses, freq_mhz, site, eirp_dbm)
     state = ("line of sight clear" if geo.los_clear and geo.fresnel_clear >= 0.6 else
              "line of sight clear, Fresnel zone obstructed" if geo.los_clear else "line of sight blocked")
     lines[:0] = [state, f"min clearance {geo.fresnel_clear:.2f} × r₁ (Fresnel)", ""]
     ax.text(1.015, 1.0, "\n".join(lines), transform=ax.transAxes, ha="left", va="top", fontsize=8.5, zorder=10,
             bbox=dict(boxstyle="round,pad=0.4", fc="white", ec="#999999"), gid="losses")
-    ax.set_xlim(0, km[-1])
+    ax.set_xlim(-0.025 * km[-1], 1.025 * km[-1])  # room for the end symbols
     top = max(float(np.max(geo.terrain_m)), geo.tx_height_m, geo.rx_height_m,
               float(np.max(geo.los_m + geo.fresnel_radius_m)),
               geo.bullington_point[1] if geo.bullington_point is not None else -np.inf)
