@@ -34,13 +34,19 @@ class RowProblems:
     def __len__(self) -> int:
         return len(self._items)
 
-    def message(self) -> str:
+    def message(self, hint: str | None = None) -> str:
+        """One line for one problem; for several, a count and one line per problem (the first
+        :data:`MAX_LISTED`); ``hint`` (what to do) at the end."""
+        items = sorted(self._items.items())
+        if len(items) == 1:
+            (r, c), m = items[0]
+            return f"{self.source}: row {r}, column {c!r}: {m}" + (f"; {hint}" if hint else "")
         rows = {r for r, _ in self._items}
-        lines = [f"row {r}, column {c!r}: {m}" for (r, c), m in sorted(self._items.items())[:MAX_LISTED]]
-        more = len(self._items) - len(lines)
+        lines = [f"row {r}, column {c!r}: {m}" for (r, c), m in items[:MAX_LISTED]]
+        more = len(items) - len(lines)
         tail = f"\n  ... and {more} more problem(s)" if more > 0 else ""
-        return (f"{self.source}: {len(self._items)} problem(s) in {len(rows)} row(s):\n  "
-                + "\n  ".join(lines) + tail)
+        return (f"{self.source}: {len(items)} problem(s) in {len(rows)} row(s):\n  "
+                + "\n  ".join(lines) + tail + (f"\n  {hint}" if hint else ""))
 
     def raise_if_any(self, error: Type[CoverageError]) -> None:
         if self._items:

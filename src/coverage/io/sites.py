@@ -358,8 +358,9 @@ def normalize_sites(df: pd.DataFrame, *, source: str = "<DataFrame>", height_m: 
     problems.raise_if_any(SiteError)
     out["defaulted"] = [",".join(k for k, m in defaulted.items() if m[i]) for i in range(len(out))]
     applied = _defaults_applied(out, defaulted)
-    if applied:
-        _warn_defaults(source, len(out), applied)
+    radio = {k: v for k, v in applied.items() if k in _WARNED_DEFAULTS}
+    if radio:
+        _warn_defaults(source, len(out), radio)
     gdf = gpd.GeoDataFrame(out, geometry=gpd.points_from_xy(out["lon"], out["lat"]), crs="EPSG:4326")
     gdf.attrs["source"] = source
     gdf.attrs["defaults_applied"] = applied
@@ -419,6 +420,12 @@ def _columns(df, col, problems, default_tech, defs, height_m):
         if extra in df.columns:
             out[extra] = df[extra].to_numpy()
     return out, defaulted
+
+
+#: Defaults said in a warning: the radio values a file is expected to give. The completion of a sector's
+#: pattern (beamwidth, downtilt, vertical beamwidth of 3GPP TR 36.814 when only an azimuth is given) is
+#: recorded in the ``defaulted`` column and the metadata, not warned about.
+_WARNED_DEFAULTS = ("technology", "height_m", "freq_mhz", "bandwidth_mhz", "eirp_dbm")
 
 
 def _defaults_applied(out: pd.DataFrame, defaulted: dict) -> dict:

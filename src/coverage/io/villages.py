@@ -359,7 +359,7 @@ def _repaired(gdf, source, rows, codes, repair):
         for j in idx:
             problems.add(rows[j], "geometry", f"(code {codes.iloc[j]!r}) invalid geometry "
                                               f"({shapely.is_valid_reason(geom[j])})")
-        raise VillageError(problems.message() + "\n  fix them or pass repair=True (shapely.make_valid)")
+        raise VillageError(problems.message("fix them or pass repair=True (shapely.make_valid)"))
     geom = geom.copy()
     repaired = []
     for j in idx:
