@@ -154,6 +154,8 @@ def _prepare(model, model_params, radius_m, rx_height_m, sites, technology, serv
     """Checks and normalisation shared by :func:`predict` and the tiled engine."""
     if not (isinstance(radius_m, (int, float, np.number)) and np.isfinite(radius_m) and radius_m > 0):
         raise InputError(f"radius_m must be a positive number of metres, got {radius_m!r}")
+    if isinstance(radius_m, (bool, np.bool_)) or isinstance(rx_height_m, (bool, np.bool_)):
+        raise InputError(f"radius_m and rx_height_m must be numbers of metres, got {radius_m!r}, {rx_height_m!r}")
     if not (isinstance(rx_height_m, (int, float, np.number)) and np.isfinite(rx_height_m) and rx_height_m > 0):
         raise InputError(f"rx_height_m must be a positive height above ground (m), got {rx_height_m!r}")
     if model_params is not None and not hasattr(model_params, "items"):

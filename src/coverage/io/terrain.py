@@ -54,8 +54,12 @@ def cell_size_m(transform, geographic: bool, lat_deg: float) -> tuple[float, flo
 def _expand_paths(paths) -> list[str]:
     if isinstance(paths, (str, os.PathLike)):
         paths = [paths]
+    if paths is None or not hasattr(paths, "__iter__"):
+        raise InputError(f"open_terrain: give a DEM path, a glob or a list of them, got {paths!r}")
     out: list[str] = []
     for p in paths:
+        if not isinstance(p, (str, os.PathLike)):
+            raise InputError(f"open_terrain: {p!r} is not a path")
         s = os.fspath(p)
         if any(ch in s for ch in "*?["):
             hits = sorted(glob.glob(s))
@@ -122,6 +126,8 @@ class Terrain:
         if self.elevation_m.ndim != 2:
             raise InputError("Terrain.elevation_m must be a 2-D array")
         t = self.transform
+        if not isinstance(t, Affine):
+            raise InputError(f"Terrain.transform must be an affine.Affine, got {type(t).__name__}")
         if t.b != 0 or t.d != 0 or t.a <= 0 or t.e >= 0:
             raise InputError("only north-up grids (no rotation, rows from north to south) are supported")
         self.crs = CRS.from_user_input(self.crs)
