@@ -106,6 +106,8 @@ def choose_models(model, has_terrain: bool, freqs_mhz) -> list[str]:
 
 def _resolve_model(model, has_terrain: bool, sites):
     """The model object of the run: one model, or a :class:`PerSiteModel` when 'auto' picks several."""
+    if not (isinstance(model, str) and model.lower() == "auto"):
+        return get_model(model)  # a name or a model object (a calibrated model, say)
     names = choose_models(model, has_terrain, sites["freq_mhz"].to_numpy())
     if len(set(names)) <= 1:
         m = get_model(names[0] if names else model)
