@@ -203,3 +203,17 @@ def test_landcover_of_the_full_grid_is_cut_to_bounds(case, tmp_path):
     b = _run(t, sites.iloc[:1], landcover=path, **kw)
     assert a.shape == b.shape and a.shape != t.shape
     assert np.array_equal(a.best_dbm, b.best_dbm, equal_nan=True)
+
+
+def test_site_off_the_terrain_carries_the_edge_cover(case):
+    t, sites = case
+    x, y = t.xy_of(np.array([-5.0]), np.array([50.0]))  # 5 cells north of the grid
+    lon, lat = t.to_lonlat(x, y)
+    off = sites.iloc[:1].assign(lon=lon, lat=lat)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        bare = coverage.predict(t, off, radius_m=RADIUS, model="p1812", model_params=PRM)
+        trees = coverage.predict(t, off, radius_m=RADIUS, model="p1812", model_params=PRM, clutter="forest",
+                                 clutter_loss="p2108")
+    ok = np.isfinite(bare.best_dbm) & np.isfinite(trees.best_dbm)
+    assert ok.sum() > 100 and np.median(bare.best_dbm[ok] - trees.best_dbm[ok]) > 10.0

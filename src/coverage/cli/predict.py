@@ -17,8 +17,8 @@ def add_parser(sub) -> None:
                     help="leave the DEM's nodata cells unpredicted (NaN) instead of filling and predicting over them")
     pr.add_argument("--sites", required=True, help="sites CSV / GeoJSON / OpenCelliD CSV")
     pr.add_argument("--out", required=True, help="output GeoTIFF")
-    pr.add_argument("--model", default="p526", help="fspl, hata, cost231, p526 (terrain), itm, p1812, or auto (p526 with "
-                         "terrain; hata/cost231 by each site's frequency without) (default p526)")
+    pr.add_argument("--model", default="p526", help="fspl, hata, cost231, p526 (terrain), itm, p1812, or auto "
+                         "(p526 with terrain; hata/cost231 by each site's frequency without) (default p526)")
     pr.add_argument("--radius", type=float, default=30_000.0, help="radius around each site, m (default 30000)")
     pr.add_argument("--rx-height", type=float, default=1.5, help="receiver height above ground, m (default 1.5)")
     pr.add_argument("--bounds", type=_bounds, help="lon_min,lat_min,lon_max,lat_max")
