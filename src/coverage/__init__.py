@@ -48,14 +48,15 @@ from .errors import (  # noqa: E402
 from ._version import __version__  # noqa: E402, F401
 
 # inputs
+from .io.landcover import LandCover, open_landcover, uniform_landcover  # noqa: E402
 from .io.measurements import read_measurements  # noqa: E402
 from .io.sites import read_sites  # noqa: E402
 from .io.survey import read_idm, read_podes, read_podes_kabupaten  # noqa: E402
 from .io.terrain import Terrain, open_terrain  # noqa: E402
 from .io.villages import read_villages  # noqa: E402
 
-# physics: `coverage.itm.p2p`, the model registry
-from .propagation import itm  # noqa: E402
+# physics: `coverage.itm.p2p`, `coverage.p1812.bt_loss`, `coverage.p2108`, the model registry
+from .propagation import itm, p1812, p2108  # noqa: E402
 
 # the engine
 from .engine.predict import predict  # noqa: E402
@@ -83,6 +84,7 @@ __all__ = [
     "indicator_by_technology", "write_csv", "write_excel", "write_villages", "compare_survey",
     "compare_podes_kabupaten", "read_idm", "read_podes", "read_podes_kabupaten", "itm",
     "read_measurements", "calibrate", "validate", "Calibration",
+    "p1812", "p2108", "open_landcover", "uniform_landcover", "LandCover",
 ]
 
 _LAZY_MODULES = {"plot": "coverage.render.plot", "kmz": "coverage.render.kmz",

@@ -1,6 +1,7 @@
 """Import paths of the flat 0.1 layout, kept for one release.
 
-``coverage.plot``, ``coverage.kmz``, ``coverage.interactive`` and ``coverage.itm`` are public modules
+``coverage.plot``, ``coverage.kmz``, ``coverage.interactive``, ``coverage.itm``, ``coverage.p1812`` and
+``coverage.p2108`` are public modules
 and stay, without a warning. The other old module paths (``coverage.terrain``, ``coverage.villages``,
 ...) still import, with a :class:`DeprecationWarning` that names the new place; a module that was split
 in two (``villages``, ``survey``) answers for the names of both halves.
@@ -18,6 +19,8 @@ import warnings
 #: Public modules: the old dotted name is the same module object, no warning.
 PUBLIC = {
     "coverage.itm": "coverage.propagation.itm",
+    "coverage.p1812": "coverage.propagation.p1812",
+    "coverage.p2108": "coverage.propagation.p2108",
     "coverage.plot": "coverage.render.plot",
     "coverage.kmz": "coverage.render.kmz",
     "coverage.interactive": "coverage.render.interactive",

@@ -57,7 +57,8 @@ def run_villages(sites, villages, *, terrain=None, model: str = "auto", technolo
                  blankspot_below: float | None = None, covered_from: float | None = None,
                  sigma_db: float = DEFAULT_SHADOWING_SIGMA_DB, hierarchy=None, repair: bool = False,
                  population_raster=None, out_dir=None, extrapolate: bool = False, note: str | None = None,
-                 progress: bool | None = False, fill_voids: bool = True) -> VillageRun:
+                 progress: bool | None = False, fill_voids: bool = True, landcover=None,
+                 clutter: str | None = None, clutter_loss: str | None = None) -> VillageRun:
     """Terrain (optional) + towers + villages -> village tables, indicator tables and files, in one call.
 
     A pipeline: inputs (:func:`_chain_inputs`) -> per technology, predict and assess
@@ -81,7 +82,7 @@ def run_villages(sites, villages, *, terrain=None, model: str = "auto", technolo
         Prediction area; default the villages' extent plus one cell (no terrain) or the terrain's.
     resolution_m : float
         Cell size without terrain (m); with terrain the DEM's grid is used.
-    radius_m, rx_height_m, model_params, extrapolate
+    radius_m, rx_height_m, model_params, extrapolate, landcover, clutter, clutter_loss
         Passed to :func:`coverage.predict` (which applies the one rule for towers off the terrain and
         the one default Hata / COST-231 environment, :data:`coverage.propagation.hata.DEFAULT_ENVIRONMENT`).
     usable_dbm, blankspot_below, covered_from, sigma_db, population_raster
@@ -111,7 +112,8 @@ def run_villages(sites, villages, *, terrain=None, model: str = "auto", technolo
         s, v, terrain, techs, bounds, model=model, resolution_m=resolution_m, radius_m=radius_m,
         rx_height_m=rx_height_m, model_params=model_params, extrapolate=extrapolate, progress=progress,
         assess_kw=dict(usable_dbm=usable_dbm, blankspot_below=blankspot_below, covered_from=covered_from,
-                       sigma_db=sigma_db, population_raster=population_raster))
+                       sigma_db=sigma_db, population_raster=population_raster),
+        predict_kw=dict(landcover=landcover, clutter=clutter, clutter_loss=clutter_loss))
     inds = _indicators(tables, techs)
     meta = _run_metadata(s, v, terrain, techs, tables, results, bounds, resolution_m, radius_m, rx_height_m,
                          sigma_db, note)
@@ -156,17 +158,18 @@ def _chain_inputs(sites, villages, terrain, technologies, bounds, resolution_m, 
 
 
 def _assess_technologies(s, v, terrain, techs, bounds, *, model, resolution_m, radius_m, rx_height_m, model_params,
-                         extrapolate, progress, assess_kw):
+                         extrapolate, progress, assess_kw, predict_kw=None):
     """Predict and assess each technology on one grid; ({tech: table}, {tech: result})."""
     from ..engine.predict import predict
 
     tables, results, cache = {}, {}, {}
+    predict_kw = predict_kw or {}
     for tech in techs:
         st = s[s["technology"] == tech].reset_index(drop=True)
         st.attrs = dict(s.attrs)
         r = predict(terrain, st, model=model, radius_m=radius_m, rx_height_m=rx_height_m, bounds=bounds,
                     resolution_m=None if terrain is not None else resolution_m, technology=tech,
-                    model_params=model_params, extrapolate=extrapolate, progress=progress)
+                    model_params=model_params, extrapolate=extrapolate, progress=progress, **predict_kw)
         results[tech] = r
         kw = dict(assess_kw)
         if tech != techs[0]:
@@ -198,7 +201,8 @@ def _run_metadata(s, v, terrain, techs, tables, results, bounds, resolution_m, r
         note = TOWER_EXTRACT_NOTE
     return {
         "technologies": techs,
-        "models": {t: {"model": r.model, "model_params": dict(r.metadata.get("model_params", {}))}
+        "models": {t: {"model": r.model, "model_params": dict(r.metadata.get("model_params", {})),
+                       "landcover": r.metadata.get("landcover")}
                    for t, r in results.items()},
         "assumed": {t: r.metadata.get("assumed", {}) for t, r in results.items() if r.metadata.get("assumed")},
         "has_terrain": terrain is not None, "terrain": first.get("terrain"),

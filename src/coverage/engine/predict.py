@@ -8,6 +8,7 @@ from typing import Any, Mapping
 
 from ..errors import InputError
 from ..io.terrain import Terrain
+from .clutter import assumed_defaults, clutter_arrays, resolve_landcover
 from .prepare import (
     _accumulate,
     _check_validity,
@@ -30,7 +31,8 @@ def predict(terrain: Terrain | None, sites, model: str = "p526", radius_m: float
             rx_height_m: float = 1.5, *, bounds=None, resolution_m: float | None = None, crs=None,
             technology: str | None = None, model_params: Mapping[str, Any] | None = None,
             server_threshold_dbm: float | None = None, extrapolate: bool = False,
-            progress: bool | None = None, out=None, tile_size: int | None = None, client=None) -> CoverageResult:
+            progress: bool | None = None, out=None, tile_size: int | None = None, client=None,
+            landcover=None, clutter: str | None = None, clutter_loss: str | None = None) -> CoverageResult:
     """Predict the coverage of ``sites`` and combine them into a best-server result.
 
     Parameters
@@ -45,8 +47,10 @@ def predict(terrain: Terrain | None, sites, model: str = "p526", radius_m: float
         the grid (with terrain its profiles run over the DEM's edge height beyond the DEM) and dropped
         otherwise; a warning counts both, ``metadata['sites_off_grid']`` records them.
     model : str
-        ``"fspl"``, ``"hata"``, ``"cost231"``, ``"p526"`` (terrain diffraction), ``"itm"``, or
-        ``"auto"``: P.526 with terrain; without, Hata or COST-231 for each site by its frequency.
+        ``"fspl"``, ``"hata"``, ``"cost231"``, ``"p526"`` (terrain diffraction), ``"itm"``, ``"p1812"``
+        (ITU-R P.1812-7 on the clutter-raised profile; ``model_params`` ``p_percent``, ``pl_percent``,
+        ``sigma_l_db``, ``pol``, ``dn``, ``n0``, ...), or ``"auto"``: P.526 with terrain; without, Hata or
+        COST-231 for each site by its frequency.
     radius_m : float
         Prediction radius around each site (m).
     rx_height_m : float
@@ -73,6 +77,13 @@ def predict(terrain: Terrain | None, sites, model: str = "p526", radius_m: float
         (Jupyter or a terminal), never inside a service unless asked.
     out, tile_size, client
         Tiled / distributed execution (see :mod:`coverage.tiles`); ``out`` streams to a file.
+    landcover : path or LandCover, optional
+        Land-cover class raster (WorldCover codes for a path; see :func:`coverage.open_landcover`),
+        resampled to the terrain grid by majority. Its clutter heights raise P.1812's profiles.
+    clutter : str, optional
+        One cover everywhere instead of a raster (``"forest"``, ``"urban"``, ``"suburban"``, ``"open"``, ...).
+    clutter_loss : {None, "p2108"}
+        Add ITU-R P.2108 §3.1 terminal clutter loss at each receiver below its cell's clutter (any model).
 
     Returns
     -------
@@ -85,24 +96,28 @@ def predict(terrain: Terrain | None, sites, model: str = "p526", radius_m: float
                              bounds=bounds, resolution_m=resolution_m, crs=crs, technology=technology,
                              model_params=model_params, server_threshold_dbm=server_threshold_dbm,
                              extrapolate=extrapolate, progress=progress, out=out, tile_size=tile_size,
-                             client=client)
+                             client=client, landcover=landcover, clutter=clutter, clutter_loss=clutter_loss)
     t_start = time.perf_counter()
     if terrain is not None and not isinstance(terrain, Terrain):
         raise InputError(f"terrain must be a Terrain (coverage.open_terrain) or None, got {type(terrain).__name__}")
     prep = _prepare(model, model_params, radius_m, rx_height_m, sites, technology, server_threshold_dbm,
                     has_terrain=terrain is not None)
     grid, terrain_meta, terrain = _grid(prep, terrain, bounds, radius_m, resolution_m, crs)
+    lc, lc_meta = resolve_landcover(landcover, clutter, clutter_loss, terrain)
+    for key, arr in clutter_arrays(lc).items():
+        setattr(grid, key, arr)
+    prep.assumed.update(assumed_defaults(prep.m, prep.params, lc_meta))
     sx, sy, row_f, col_f, inside = _place_sites(prep, grid, radius_m, terrain)
     _check_validity(prep.m, prep.sites, rx_height_m, radius_m, extrapolate, min(grid.cell_size_m()))
     best, second, server, count, n_cells = _accumulate(grid, prep.sites, sx, sy, inside, prep.m, prep.params,
                                                        prep.tech, prep.threshold, rx_height_m, radius_m,
-                                                       progress=progress)
+                                                       progress=progress, clutter_loss=clutter_loss)
     if terrain is not None and terrain.keep_voids:
         _mask_voids(terrain.void_mask, best, second, server, count)
     elapsed = time.perf_counter() - t_start
     log.info("predicted %d sites, %d cell evaluations in %.2f s", len(prep.sites), n_cells, elapsed)
     meta = prep.meta(radius_m, rx_height_m, terrain_meta)
-    meta.update({"cell_evaluations": n_cells, "seconds": round(elapsed, 3)})
+    meta.update({"cell_evaluations": n_cells, "seconds": round(elapsed, 3), "landcover": lc_meta})
     return CoverageResult(best, server, second, count, grid.transform, grid.crs, prep.sites, prep.metric, prep.tech,
                           prep.m.name, meta)
 

@@ -44,6 +44,8 @@ class Grid:
     geographic: bool
     row_off: int = 0
     col_off: int = 0
+    clutter_m: np.ndarray | None = None  # representative clutter height per cell (m), as elevation_m
+    clutter_type: np.ndarray | None = None  # P.2108 clutter type per cell (1-6)
 
     @property
     def shape(self):
@@ -77,6 +79,7 @@ class SiteGeometry:
     step_m: float
     nrad: int
     _profiles: tuple[np.ndarray, np.ndarray] | None = field(default=None, repr=False)
+    _clutter: np.ndarray | None = field(default=None, repr=False)
 
     @classmethod
     def build(cls, grid: Grid, x: float, y: float, radius_m: float, step_m: float | None = None,
@@ -127,6 +130,27 @@ class SiteGeometry:
             self._profiles = (z2d, nvalid)
         return self._profiles
 
+    def _clutter_inputs(self) -> dict:
+        """Clutter heights along the radials (sampled as the terrain is) and the site latitude."""
+        g = self.grid
+        if g.geographic:
+            lat = self.y
+        else:
+            from pyproj import Transformer
+
+            lat = Transformer.from_crs(g.crs, "EPSG:4326", always_xy=True).transform(self.x, self.y)[1]
+        if g.clutter_m is None:
+            return {"r2d": None, "lat_deg": float(lat)}
+        if self._clutter is None:
+            z2d, _ = self.profiles
+            r2d = np.empty_like(z2d)
+            nv = np.empty(z2d.shape[0], dtype=np.int64)
+            xl, dx, yt, dy = g.kernel_transform
+            K.radial_profiles(g.clutter_m, g.row_off, g.col_off, xl, dx, yt, dy, self.x, self.y, g.geographic,
+                              WGS84_A, WGS84_E2, self.step_m, r2d, nv)
+            self._clutter = r2d
+        return {"r2d": self._clutter, "lat_deg": float(lat)}
+
     def loss_db(self, model, *, freq_mhz: float, h_tx_m: float, h_rx_m: float, **params) -> np.ndarray:
         """Basic transmission loss (dB) on the window; NaN outside the radius."""
         m = get_model(model)
@@ -135,8 +159,9 @@ class SiteGeometry:
         if not isinstance(m, ProfileModel):
             raise InputError(f"model {m.name!r} is neither a distance nor a profile model")
         z2d, nvalid = self.profiles
+        extra = self._clutter_inputs() if getattr(m, "uses_clutter", False) else {}
         excess = m.radial_excess_db(z2d, nvalid, self.step_m, freq_mhz=freq_mhz, h_tx_m=h_tx_m, h_rx_m=h_rx_m,
-                                    **params)
+                                    **extra, **params)
         cell_excess = np.empty_like(self.dist_m)
         K.radials_to_cells(excess, nvalid, self.step_m, self.dist_m, self.azimuth_rad, cell_excess)
         loss = np.empty_like(self.dist_m)

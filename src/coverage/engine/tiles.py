@@ -179,6 +179,9 @@ class _TileSpec:
     rx_height_m: float
     radius_m: float
     threads: int | None = None  # numba threads for this task; None: leave numba's setting
+    clutter_m: Any = None  # window of the land cover's clutter heights (or None)
+    clutter_type: Any = None
+    clutter_loss: str | None = None
 
 
 _PROCESS_LOCK = threading.Lock()
@@ -250,11 +253,12 @@ def _run_tile(spec: _TileSpec) -> dict:
         elev = spec.elevation.read(wr0, wc0, wh, ww)
     else:
         elev = spec.elevation
-    grid = Grid(elev, spec.transform, spec.crs, spec.geographic, row_off=wr0, col_off=wc0)
+    grid = Grid(elev, spec.transform, spec.crs, spec.geographic, row_off=wr0, col_off=wc0,
+                clutter_m=spec.clutter_m, clutter_type=spec.clutter_type)
     with _numba_slot(spec.threads):
         best, second, server, count, n_cells = _accumulate(
             grid, spec.sites, spec.sx, spec.sy, spec.inside, spec.model, spec.params, spec.tech, spec.threshold,
-            spec.rx_height_m, spec.radius_m, index=spec.index, out_window=spec.tile)
+            spec.rx_height_m, spec.radius_m, index=spec.index, out_window=spec.tile, clutter_loss=spec.clutter_loss)
     del grid, elev
     return {"tile": spec.tile, "best_dbm": best, "second_dbm": second,
             "best_server": server, "n_servers": count, "cell_evaluations": n_cells,
@@ -628,7 +632,8 @@ def predict_tiled(terrain, sites, model: str = "p526", radius_m: float = 30_000.
                   bounds=None, resolution_m: float | None = None, crs=None, technology: str | None = None,
                   model_params: Mapping[str, Any] | None = None, server_threshold_dbm: float | None = None,
                   extrapolate: bool = False, progress: bool | None = None, out=None, tile_size: int | None = None,
-                  client=None, workers: int | None = None, resume: bool = True, cog: bool = False):
+                  client=None, workers: int | None = None, resume: bool = True, cog: bool = False,
+                  landcover=None, clutter: str | None = None, clutter_loss: str | None = None):
     """Tiled :func:`coverage.predict`: bounded memory, local processes or Dask, resumable.
 
     Parameters
@@ -637,8 +642,8 @@ def predict_tiled(terrain, sites, model: str = "p526", radius_m: float = 30_000.
         As for :func:`coverage.predict`; a path to a void-free single-band raster is read window by
         window, so the DEM itself need not fit in memory.
     sites, model, radius_m, rx_height_m, bounds, resolution_m, crs, technology, model_params,
-    server_threshold_dbm, extrapolate, progress
-        As for :func:`coverage.predict`.
+    server_threshold_dbm, extrapolate, progress, landcover, clutter, clutter_loss
+        As for :func:`coverage.predict` (the land cover is held in memory and cut per tile).
     out : path, optional
         GeoTIFF to write (four float32 bands, as :meth:`CoverageResult.to_geotiff`); the result is then
         a :class:`LazyCoverageResult` over it. Without ``out`` the tiles are assembled in memory.
@@ -671,6 +676,13 @@ def predict_tiled(terrain, sites, model: str = "p526", radius_m: float = 30_000.
     prep = _prepare(model, model_params, radius_m, rx_height_m, sites, technology, server_threshold_dbm,
                     has_terrain=terrain is not None)
     src = _open_source(prep, terrain, bounds, radius_m, resolution_m, crs)
+    from types import SimpleNamespace
+
+    from .clutter import assumed_defaults, clutter_arrays, resolve_landcover
+
+    lc, lc_meta = resolve_landcover(landcover, clutter, clutter_loss, None if terrain is None else
+                                    SimpleNamespace(shape=src.shape, transform=src.transform, crs=src.crs))
+    prep.assumed.update(assumed_defaults(prep.m, prep.params, lc_meta))
     # a shape-only stand-in for the full grid: geometry helpers need its shape and transform
     full = Grid(np.broadcast_to(np.float32(0.0), src.shape), src.transform, src.crs, bool(src.crs.is_geographic))
     sx, sy, row_f, col_f, inside = _place_sites(prep, full, radius_m, terrain)
@@ -679,8 +691,10 @@ def predict_tiled(terrain, sites, model: str = "p526", radius_m: float = 30_000.
     pairs = int(sum(len(v) for v in per_tile.values()))
     _warn_redundancy(pairs, len(prep.sites), tile_size, margin)
     base_meta = prep.meta(radius_m, rx_height_m, src.terrain_meta)
+    base_meta["landcover"] = lc_meta
     client, own_client, engine, n_workers = _engine(client, workers)
-    spec_of = _spec_factory(prep, src, per_tile, margin, (sx, sy, inside), rx_height_m, radius_m, engine)
+    spec_of = _spec_factory(prep, src, per_tile, margin, (sx, sy, inside), rx_height_m, radius_m, engine,
+                            clutter_arrays(lc), clutter_loss)
     with contextlib.ExitStack() as stack:
         if own_client:
             stack.callback(client.close)
@@ -773,7 +787,8 @@ def _engine(client, workers):
     return None, False, ("processes" if n_workers > 0 else "in-process"), n_workers
 
 
-def _spec_factory(prep, src, per_tile, margin, positions, rx_height_m, radius_m, engine):
+def _spec_factory(prep, src, per_tile, margin, positions, rx_height_m, radius_m, engine, cover=None,
+                  clutter_loss=None):
     """A function tile -> _TileSpec (the tile's terrain window, its sites and everything else)."""
     marg_r, marg_c = margin
     sx, sy, inside = positions
@@ -787,10 +802,12 @@ def _spec_factory(prep, src, per_tile, margin, positions, rx_height_m, radius_m,
         idx = per_tile[t]
         elev = (np.ascontiguousarray(src.data[wr0:wr1, wc0:wc1], dtype=np.float32)
                 if isinstance(src.data, np.ndarray) else src.data)
+        cut = {k: np.ascontiguousarray(v[wr0:wr1, wc0:wc1]) for k, v in (cover or {}).items()}
         return _TileSpec(t, (wr0, wc0, wr1 - wr0, wc1 - wc0), elev, src.transform, src.crs,
                          bool(src.crs.is_geographic), site_table.iloc[idx].reset_index(drop=True), idx, sx[idx],
                          sy[idx], inside[idx], prep.m, dict(prep.params), prep.tech, prep.threshold,
-                         float(rx_height_m), float(radius_m), None if engine == "in-process" else 1)
+                         float(rx_height_m), float(radius_m), None if engine == "in-process" else 1,
+                         clutter_loss=clutter_loss, **cut)
 
     return spec_of
 

@@ -12,6 +12,7 @@ from .base import DistanceModel, ProfileModel, PropagationModel, Validity
 from .fspl import FSPL, free_space_loss_db
 from .hata import COST231, HATA, cost231_loss_db, hata_loss_db
 from .p526 import P526_MODEL, diffraction_loss_db, knife_edge_loss_db
+from .p1812 import P1812_MODEL
 
 __all__ = [
     "PropagationModel", "DistanceModel", "ProfileModel", "Validity",
@@ -55,5 +56,5 @@ def _load_optional():
         register_model(ITM_MODEL)
 
 
-for _m in (FSPL, HATA, COST231, P526_MODEL):
+for _m in (FSPL, HATA, COST231, P526_MODEL, P1812_MODEL):
     register_model(_m)
