@@ -106,11 +106,12 @@ def choose_models(model, has_terrain: bool, freqs_mhz) -> list[str]:
 
 def _resolve_model(model, has_terrain: bool, sites):
     """The model object of the run: one model, or a :class:`PerSiteModel` when 'auto' picks several."""
+    if not (isinstance(model, str) and model.lower() == "auto"):
+        return get_model(model)  # a name, or a model object (a calibrated model) used as given
     names = choose_models(model, has_terrain, sites["freq_mhz"].to_numpy())
     if len(set(names)) <= 1:
-        m = get_model(names[0] if names else model)
-        if isinstance(model, str) and model.lower() == "auto":
-            log.info("model='auto' runs %s (%s)", m.name, "terrain" if has_terrain else "no terrain")
+        m = get_model(names[0])
+        log.info("model='auto' runs %s (%s)", m.name, "terrain" if has_terrain else "no terrain")
         return m
     ms = PerSiteModel(tuple(get_model(n) for n in names))
     counts = {n: names.count(n) for n in sorted(set(names))}
