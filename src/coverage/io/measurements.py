@@ -27,7 +27,7 @@ import pandas as pd
 
 from ..errors import CoverageWarning, FileFormatError, InputError, MissingFileError
 from ..propagation.antenna import sector_attenuation_db
-from ._text import decimal_commas, sniff
+from ._text import read_text_table
 from .sites import _SYNONYMS as _SITE_NAMES
 from .sites import metric_offset_db, read_sites
 
@@ -118,20 +118,12 @@ def _read(source) -> tuple[pd.DataFrame, str]:
                              "measurements must be Points")
         return _read(gdf)[0], str(p)
     try:
-        df = _read_text_table(p)
+        df = read_text_table(p, 'measurements')
     except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
         raise FileFormatError(f"{p}: malformed CSV ({exc})") from exc
     if len(df) == 0:
         raise FileFormatError(f"{p}: the measurements file has a header but no rows")
     return df, str(p)
-
-
-def _read_text_table(path: Path, **kw) -> pd.DataFrame:
-    """A delimited text file as a spreadsheet writes it (separator and encoding sniffed, decimal commas
-    with ';', e.g. the Recife BTS file): the one reader of :mod:`coverage.io._text`."""
-    encoding, delimiter = sniff(path)
-    df = pd.read_csv(path, sep=delimiter, encoding=encoding, **kw)
-    return decimal_commas(df) if delimiter == ";" else df
 
 
 def _num(df, col, source, name, *, required=True) -> np.ndarray:
@@ -160,7 +152,7 @@ def _sites_frame(sites, technology):
         if not p.exists():
             raise MissingFileError(f"sites file not found: {p}")
         if p.suffix.lower() in (".csv", ".txt"):
-            sites = _read_text_table(p, dtype=str, keep_default_na=False)
+            sites = read_text_table(p, 'sites', dtype=str, keep_default_na=False)
             sites.attrs["source"] = str(p)
         else:
             return read_sites(p, technology=technology)
