@@ -210,6 +210,7 @@ def test_bad_fit_requests():
 # ============================================================================ Recife, recomputed from raw arrays
 def test_recife_report_recomputed_from_raw_arrays(shared_file):
     m = recife(shared_file)
+    # Recife is a large city: the NOTES figures are for the urban curve (not the package's default environment)
     cal = coverage.calibrate(m, "cost231", folds=5, block_m=250.0, name="cost231+recife", environment="urban")
     raw = pd.read_csv(shared_file(f"{RECIFE}/measurements.csv"))
     sites = pd.read_csv(shared_file(f"{RECIFE}/bts_sites_corrected.derived.csv")).set_index("BTS_ID")

@@ -11,6 +11,7 @@ import re
 import shutil
 import subprocess
 from html.parser import HTMLParser
+from pathlib import Path
 
 import matplotlib
 
@@ -64,7 +65,7 @@ def _payload(page: str) -> dict:
 def test_page_references_nothing_outside_itself(sample, tmp_path):
     result, table = sample
     m = I.interactive_map(result, table)
-    page = open(m.save(tmp_path / "map.html"), encoding="utf-8").read()
+    page = Path(m.save(tmp_path / "map.html")).read_text(encoding="utf-8")
     p = _Refs()
     p.feed(page)
     scripts = [a for t, a in p.tags if t == "script"]

@@ -1021,13 +1021,19 @@ def _run_dask(client, todo, spec_of, finish, stats, n_workers):
         data[fut.key] = elev
         ac.add(fut)
 
-    for _ in range(min(len(queue), 2 * n_workers)):
-        submit(queue.pop(0))
-    for fut in ac:
-        res = fut.result()
-        data.pop(fut.key, None)  # drop our reference: the cluster may free the window
-        fut.release()
-        finish(res, fresh=True)
-        stats["computed"] += 1
-        if queue:
+    try:
+        for _ in range(min(len(queue), 2 * n_workers)):
             submit(queue.pop(0))
+        for fut in ac:
+            res = fut.result()
+            data.pop(fut.key, None)  # drop our reference: the cluster may free the window
+            fut.release()
+            finish(res, fresh=True)
+            stats["computed"] += 1
+            if queue:
+                submit(queue.pop(0))
+    except BaseException:
+        # an interrupt or an error: cancel the tiles still on the cluster instead of letting them run on
+        with contextlib.suppress(Exception):
+            client.cancel(list(ac.futures), force=True)
+        raise

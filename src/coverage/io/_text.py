@@ -14,7 +14,7 @@ import pandas as pd
 
 from ..errors import FileFormatError
 
-__all__ = ["sniff", "decimal_commas"]
+__all__ = ["sniff", "decimal_commas", "read_text_table"]
 
 #: Column-separator candidates of a delimited text file, in order of preference on a tie.
 _DELIMITERS = (",", ";", "\t", "|")
@@ -54,3 +54,23 @@ def decimal_commas(df: pd.DataFrame) -> pd.DataFrame:
                 and filled.str.contains(",").any():
             df[c] = text.str.replace(",", ".", regex=False)
     return df
+
+
+def read_text_table(path, what: str = "table", **kw) -> pd.DataFrame:
+    """A delimited text file as a DataFrame: encoding and separator sniffed, decimal commas read when
+    the separator is ';'. Missing, empty or malformed files are package errors naming the file."""
+    from ..errors import MissingFileError
+
+    path = Path(path)
+    if not path.exists():
+        raise MissingFileError(f"{what} file not found: {path}")
+    if path.is_dir():
+        raise FileFormatError(f"{path}: is a folder, not a {what} file")
+    encoding, delimiter = sniff(path)
+    try:
+        df = pd.read_csv(path, sep=delimiter, encoding=encoding, **kw)
+    except pd.errors.EmptyDataError as exc:
+        raise FileFormatError(f"{path}: the {what} file is empty") from exc
+    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
+        raise FileFormatError(f"{path}: malformed CSV ({exc})") from exc
+    return decimal_commas(df) if delimiter == ";" else df

@@ -25,9 +25,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..errors import CoverageWarning, FileFormatError, InputError
-from .sites import _SYNONYMS as _SITE_NAMES
+from ..errors import CoverageWarning, FileFormatError, InputError, MissingFileError
 from ..propagation.antenna import sector_attenuation_db
+from ._text import read_text_table
+from .sites import _SYNONYMS as _SITE_NAMES
 from .sites import metric_offset_db, read_sites
 
 __all__ = ["read_measurements", "sample_clutter", "DEFAULT_RX_HEIGHT_M", "LEVEL_COLUMNS", "MEASUREMENT_COLUMNS"]
@@ -99,7 +100,7 @@ def _read(source) -> tuple[pd.DataFrame, str]:
         return df.reset_index(drop=True), "<DataFrame>"
     p = Path(source)
     if not p.exists():
-        raise FileNotFoundError(f"measurements file not found: {p}")
+        raise MissingFileError(f"measurements file not found: {p}")
     if p.stat().st_size == 0:
         raise FileFormatError(f"{p}: the measurements file is empty")
     if p.suffix.lower() in (".geojson", ".json", ".gpkg", ".shp"):
@@ -117,19 +118,12 @@ def _read(source) -> tuple[pd.DataFrame, str]:
                              "measurements must be Points")
         return _read(gdf)[0], str(p)
     try:
-        df = pd.read_csv(p, sep=_separator(p))
+        df = read_text_table(p, 'measurements')
     except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
         raise FileFormatError(f"{p}: malformed CSV ({exc})") from exc
     if len(df) == 0:
         raise FileFormatError(f"{p}: the measurements file has a header but no rows")
     return df, str(p)
-
-
-def _separator(path: Path) -> str:
-    """';' when the header row uses it (European CSV, e.g. the Recife BTS file), else ','."""
-    with open(path, encoding="utf-8", errors="replace") as fh:
-        first = fh.readline()
-    return ";" if first.count(";") > first.count(",") else ","
 
 
 def _num(df, col, source, name, *, required=True) -> np.ndarray:
@@ -156,9 +150,9 @@ def _sites_frame(sites, technology):
     if not isinstance(sites, pd.DataFrame):
         p = Path(sites)
         if not p.exists():
-            raise FileNotFoundError(f"sites file not found: {p}")
+            raise MissingFileError(f"sites file not found: {p}")
         if p.suffix.lower() in (".csv", ".txt"):
-            sites = pd.read_csv(p, sep=_separator(p), dtype=str, keep_default_na=False)
+            sites = read_text_table(p, 'sites', dtype=str, keep_default_na=False)
             sites.attrs["source"] = str(p)
         else:
             return read_sites(p, technology=technology)

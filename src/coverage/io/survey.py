@@ -18,7 +18,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..errors import FileFormatError
+from ..errors import FileFormatError, MissingFileError
+from ._text import read_text_table
 
 __all__ = ["read_idm", "read_podes", "read_podes_kabupaten", "SURVEY_CLASSES", "STATUS_TO_SURVEY"]
 
@@ -34,14 +35,14 @@ def _read_table(path) -> tuple[pd.DataFrame, str]:
     if isinstance(path, pd.DataFrame):
         return path.copy(), "<DataFrame>"
     p = Path(path)
-    if not p.exists():
-        raise FileNotFoundError(f"survey file not found: {p}")
-    try:
-        if p.suffix.lower() in (".xlsx", ".xls"):
+    if p.suffix.lower() in (".xlsx", ".xls"):
+        if not p.exists():
+            raise MissingFileError(f"survey file not found: {p}")
+        try:
             return pd.read_excel(p, dtype=str), str(p)
-        return pd.read_csv(p, dtype=str, keep_default_na=False), str(p)
-    except (pd.errors.EmptyDataError, pd.errors.ParserError) as exc:
-        raise FileFormatError(f"{p}: cannot read the survey table ({exc})") from exc
+        except Exception as exc:  # openpyxl / xlrd errors on a damaged or unsupported workbook
+            raise FileFormatError(f"{p}: cannot read the survey table ({exc})") from exc
+    return read_text_table(p, "survey", dtype=str, keep_default_na=False), str(p)
 
 
 def _int_codes(series: pd.Series, mapping: dict, source: str, column: str) -> pd.Series:

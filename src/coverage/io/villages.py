@@ -18,7 +18,7 @@ import pandas as pd
 
 from ..errors import CoverageWarning, FileFormatError, MissingFileError, VillageError
 from ._problems import RowProblems
-from ._text import decimal_commas, sniff
+from ._text import read_text_table
 
 __all__ = ["read_villages", "detect_code_system", "HIERARCHY_COLUMNS"]
 
@@ -162,15 +162,7 @@ def _read_any(path, layer, lon_col, lat_col):
     if p.is_file() and p.stat().st_size == 0:
         raise FileFormatError(f"{p}: the villages file is empty")
     if p.suffix.lower() in (".csv", ".txt", ".tsv"):
-        encoding, delimiter = sniff(p)
-        try:
-            df = pd.read_csv(p, dtype=str, keep_default_na=False, sep=delimiter, encoding=encoding)
-        except pd.errors.EmptyDataError as exc:
-            raise FileFormatError(f"{p}: the villages file is empty") from exc
-        except pd.errors.ParserError as exc:
-            raise FileFormatError(f"{p}: malformed CSV ({exc})") from exc
-        if delimiter == ";":
-            df = decimal_commas(df)
+        df = read_text_table(p, "villages", dtype=str, keep_default_na=False)
         # rows as in a spreadsheet: line 1 is the header
         return _points_from_table(df, str(p), lon_col, lat_col, np.arange(2, len(df) + 2))
     try:
@@ -407,8 +399,8 @@ def _code_and_name_columns(gdf, ccol, codes, codes_in, name):
 
 def _join_hierarchy(out, hierarchy, system):
     """Join a hierarchy table (same code system) on the code."""
-    h = hierarchy if isinstance(hierarchy, pd.DataFrame) else pd.read_csv(hierarchy, dtype=str,
-                                                                           keep_default_na=False)
+    h = hierarchy if isinstance(hierarchy, pd.DataFrame) else read_text_table(hierarchy, "hierarchy", dtype=str,
+                                                                               keep_default_na=False)
     hsrc = "<hierarchy DataFrame>" if isinstance(hierarchy, pd.DataFrame) else str(hierarchy)
     hcode = _pick(h.columns, _CODE_NAMES, None, "code")
     if hcode is None:
