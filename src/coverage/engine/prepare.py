@@ -364,7 +364,8 @@ def _mask_voids(voids, best, second, server, count) -> None:
 
 
 def _accumulate(grid: Grid, sites, sx, sy, inside, m, params, tech: str, threshold: float, rx_height_m: float,
-                radius_m: float, *, index=None, progress: bool | None = False, out_window=None):
+                radius_m: float, *, index=None, progress: bool | None = False, out_window=None,
+                clutter_loss: str | None = None):
     """Fold every site's signal into best / second / best-server / count arrays on ``grid``.
 
     The one per-site loop of the engine, shared by :func:`predict` and each tile of
@@ -373,7 +374,8 @@ def _accumulate(grid: Grid, sites, sx, sy, inside, m, params, tech: str, thresho
     resolve as in an untiled run. ``inside`` says whether each site lies on the *full* grid.
     ``out_window`` (r0, c0, rows, cols in full-grid cells, within ``grid``) keeps only that part: a
     tile needs its terrain margin for the profiles, not output arrays over it. ``m`` is a model or a
-    :class:`PerSiteModel` (indexed by the full site index).
+    :class:`PerSiteModel` (indexed by the full site index). ``clutter_loss="p2108"`` adds the P.2108
+    terminal loss of each cell's clutter (``grid.clutter_m``) to every model.
 
     Returns
     -------
@@ -402,7 +404,7 @@ def _accumulate(grid: Grid, sites, sx, sy, inside, m, params, tech: str, thresho
             if geo is None:
                 continue
             geometry_cache = {key: geo}  # sites are usually grouped by position: keep one
-        sig = _site_signal(geo, mi, row, params, tech, rx_height_m)
+        sig = _site_signal(geo, mi, row, params, tech, rx_height_m, clutter_loss)
         n_cells += int(np.isfinite(sig).sum())
         placed = _clip(sig, geo.window, (o_r, o_c, o_h, o_w))
         if placed is None:
@@ -445,16 +447,27 @@ def _padded_geometry(grid: Grid, key, radius_m) -> SiteGeometry | None:
     sub = grid.elevation_m[wr0 - ro:wr1 - ro, wc0 - co:wc1 - co]
     nr0, nr1 = min(wr0, ri - 2), max(wr1, ri + 3)
     nc0, nc1 = min(wc0, ci - 2), max(wc1, ci + 3)
-    elev = np.pad(sub, ((wr0 - nr0, nr1 - wr1), (wc0 - nc0, nc1 - wc1)), mode="edge")
+    pad = ((wr0 - nr0, nr1 - wr1), (wc0 - nc0, nc1 - wc1))
+    elev = np.pad(sub, pad, mode="edge")
+    cover = {}
+    if grid.clutter_m is not None:
+        # the cover continues like the terrain: the DEM edge's clutter out to the site
+        for name in ("clutter_m", "clutter_type"):
+            arr = getattr(grid, name)[wr0 - ro:wr1 - ro, wc0 - co:wc1 - co]
+            cover[name] = np.ascontiguousarray(np.pad(arr, pad, mode="edge"))
     padded = Grid(np.ascontiguousarray(elev, np.float32), grid.transform, grid.crs, grid.geographic,
-                  row_off=nr0, col_off=nc0)
+                  row_off=nr0, col_off=nc0, **cover)
     return SiteGeometry.build(padded, key[0], key[1], radius_m)
 
 
-def _site_signal(geo: SiteGeometry, m, row, params, tech, rx_height_m) -> np.ndarray:
+def _site_signal(geo: SiteGeometry, m, row, params, tech, rx_height_m, clutter_loss=None) -> np.ndarray:
     """The site's signal (dBm, in the technology's metric) on its geometry window; NaN out of reach."""
     loss = geo.loss_db(m, freq_mhz=float(row["freq_mhz"]), h_tx_m=float(row["height_m"]),
                        h_rx_m=float(rx_height_m), **params)
+    if clutter_loss is not None:
+        from .clutter import terminal_loss_db
+
+        loss = loss + terminal_loss_db(geo, float(row["freq_mhz"]), float(rx_height_m))
     sig = np.empty(loss.shape, np.float64)
     az = row.get("azimuth_deg")
     sector = az is not None and np.isfinite(az)
