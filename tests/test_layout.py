@@ -8,7 +8,6 @@ import sys
 import warnings
 from pathlib import Path
 
-import pytest
 
 SRC = Path(__file__).resolve().parents[1] / "src" / "coverage"
 
