@@ -57,7 +57,7 @@ def all_pairs(region):
 
 @pytest.mark.parametrize("objective", ["blankspot_villages", "covered_villages", "population"])
 def test_plan_is_best_of_all_pairs(region, all_pairs, objective):
-    terrain, sites, villages, base, cands = region
+    terrain, sites, villages, _base, cands = region
     assert len(all_pairs) == 28
     plan = coverage.plan_sites(sites=sites, candidates=cands, villages=villages, terrain=terrain,
                                radius_m=RADIUS_M, budget=2, objective=objective)
@@ -94,7 +94,7 @@ def test_plan_counts_match_baseline(region):
 
 
 def test_cost_budget_and_colocation(region):
-    terrain, sites, villages, base, cands = region
+    terrain, sites, villages, base, _cands = region
     c = coverage.candidate_sites(base.table, terrain=terrain, method=["villages", "existing"], existing=sites,
                                  freq_mhz=900.0)
     assert set(c["kind"]) == {"new", "colocation"}
@@ -107,7 +107,7 @@ def test_cost_budget_and_colocation(region):
 
 def test_bad_inputs(region):
     terrain, sites, villages, _, cands = region
-    kw = dict(sites=sites, candidates=cands, villages=villages, terrain=terrain, radius_m=RADIUS_M)
+    kw = {"sites": sites, "candidates": cands, "villages": villages, "terrain": terrain, "radius_m": RADIUS_M}
     with pytest.raises(InputError, match="objective"):
         coverage.plan_sites(budget=2, objective="most_bars", **kw)
     with pytest.raises(InputError, match="budget"):
@@ -158,7 +158,7 @@ def _brute(cover, vi, w, usable, pop, thr, k, objective):
        objective=st.sampled_from(["blankspot_villages", "population"]))
 def test_milp_matches_enumeration(seed, k, objective):
     mdl, cover, vi, w, usable, pop, thr = _random_model(seed, objective=objective)
-    chosen, bound, _, _ = P._milp(mdl, k, time_limit_s=10, mip_rel_gap=1e-9)
+    chosen, _bound, _, _ = P._milp(mdl, k, time_limit_s=10, mip_rel_gap=1e-9)
     best = _brute(cover, vi, w, usable, pop, thr, k, objective)
     val = mdl.value(mdl.shares(mdl.covered_by(chosen)))
     assert len(chosen) <= k

@@ -35,19 +35,34 @@ import heapq
 import math
 import time
 import warnings
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from ..errors import CoverageWarning, InputError
-from ..io.sites import DEFAULT_HEIGHT_M, DEFAULTS_BY_TECHNOLOGY, normalize_sites, read_sites
+from ..errors import CoverageWarning, InputError, TerrainError
+from ..io.sites import (
+    DEFAULT_HEIGHT_M,
+    DEFAULTS_BY_TECHNOLOGY,
+    normalize_sites,
+    read_sites,
+)
 from ..io.villages import read_villages
 from ..thresholds import STATUS_THRESHOLDS, USABLE_DBM
 
-__all__ = ["candidate_sites", "coverage_matrix", "plan_sites", "Plan", "CoverageMatrix", "OBJECTIVES",
-           "CANDIDATE_METHODS"]
+__all__ = [
+    "CANDIDATE_METHODS",
+    "OBJECTIVES",
+    "CoverageMatrix",
+    "Plan",
+    "PlanningProblem",
+    "candidate_sites",
+    "coverage_matrix",
+    "plan_sites",
+    "prepare_plan",
+]
 
 #: Objectives of :func:`plan_sites`.
 OBJECTIVES = ("blankspot_villages", "covered_villages", "population")
@@ -98,7 +113,7 @@ def _hilltops(targets, terrain, per_village, spacing_m, search_radius_m):
     lon, lat = shapely.get_x(pts), shapely.get_y(pts)
     cs = terrain.cell_size_m
     ew, ns = cs() if callable(cs) else cs
-    size = max(int(round(spacing_m / max(min(ew, ns), 1.0))), 3) | 1
+    size = max(round(spacing_m / max(min(ew, ns), 1.0)), 3) | 1
     rows = []
     for k in range(len(targets)):
         d = search_radius_m / 111_000.0
@@ -106,7 +121,7 @@ def _hilltops(targets, terrain, per_village, spacing_m, search_radius_m):
                lon[k] + d / max(math.cos(math.radians(lat[k])), 0.1), lat[k] + d)
         try:
             t = terrain.window_lonlat(win)
-        except Exception:  # noqa: BLE001 - a village off the DEM gets no hilltop
+        except TerrainError:  # a village off the DEM gets no hilltop (and the plan drops candidates off it)
             continue
         z = np.asarray(t.elevation_m, float)
         if z.size == 0:
@@ -124,8 +139,8 @@ def _hilltops(targets, terrain, per_village, spacing_m, search_radius_m):
         for i in np.flatnonzero(ok)[order]:
             if all(math.hypot(ex[i] - a, ny[i] - b) >= spacing_m for a, b in taken):
                 taken.append((ex[i], ny[i]))
-                rows.append((plon[i], plat[i], f"hilltop {z[r[i], c[i]]:.0f} m, {dist[i] / 1e3:.1f} km from "
-                                               f"{targets['kode'].iloc[k]}", targets["kode"].iloc[k]))
+                rows.append((plon[i], plat[i], (f"hilltop {z[r[i], c[i]]:.0f} m, {dist[i] / 1e3:.1f} km from "
+                                               f"{targets['kode'].iloc[k]}"), targets["kode"].iloc[k]))
             if len(taken) >= per_village:
                 break
     return rows
@@ -633,7 +648,7 @@ def _milp(model: _Model, budget: float, time_limit_s: float, mip_rel_gap: float)
     import scipy.sparse as sp
     from scipy.optimize import Bounds, LinearConstraint, milp
 
-    nc, ng = model.G.shape[1], model.n_groups
+    _nc, ng = model.G.shape[1], model.n_groups
     base = model.shares(np.zeros(ng, bool))
     if model.objective == "population":
         coef = np.asarray(model.W.T @ (np.nan_to_num(model.pop) / np.where(model.tot > 0, model.tot, np.inf))).ravel()
@@ -737,7 +752,7 @@ class Plan:
         return {k: getattr(self, k) for k in (
             "objective", "solver", "blankspot_before", "blankspot_after", "covered_before", "covered_after",
             "population_covered_before", "population_covered_after", "value", "bound", "gap")} | {
-            "n_chosen": int(len(self.chosen)), "total_cost": float(self.chosen["cost"].sum()) if len(self.chosen) else 0.0}
+            "n_chosen": len(self.chosen), "total_cost": float(self.chosen["cost"].sum()) if len(self.chosen) else 0.0}
 
 
 def _status_counts(model: _Model, shares, st) -> tuple[int, int, float]:
@@ -766,14 +781,90 @@ def _order(model: _Model, chosen: list[int], st) -> tuple[list[int], list[tuple]
     return order, steps
 
 
-def plan_sites(*, sites, candidates, villages, budget: float, objective: str = "blankspot_villages",
+@dataclass
+class PlanningProblem:
+    """Everything a plan needs that does not depend on the objective or the budget: the run's
+    settings, the baseline (existing sites), the village cells and the candidates' coverage matrix.
+    Build it once with :func:`prepare_plan` and pass it to :func:`plan_sites` for several budgets."""
+
+    sites: Any
+    villages: Any
+    terrain: Any
+    candidates: pd.DataFrame
+    model: str
+    params: dict
+    technology: str
+    usable_dbm: float
+    status_thresholds: Any
+    before: Any
+    cells: _Villages
+    usable_pair: np.ndarray
+    matrix: CoverageMatrix
+    radius_m: float
+    rx_height_m: float
+    resolution_m: float
+    bounds: Any
+    times: dict
+
+
+def prepare_plan(*, sites, candidates, villages, terrain=None, model: str = "auto", radius_m: float = 30_000.0,
+                 resolution_m: float = 250.0, bounds=None, rx_height_m: float = 1.5,
+                 model_params: Mapping | None = None, technology: str = "4g", usable_dbm: float | None = None,
+                 blankspot_below: float | None = None, covered_from: float | None = None, population=None,
+                 workers: int | None = None, hierarchy=None, repair: bool = False,
+                 progress: bool | None = False) -> PlanningProblem:
+    """The objective- and budget-independent part of :func:`plan_sites` (same parameters)."""
+    from ..engine.predict import predict
+    from ..thresholds import StatusThresholds
+    from .assess import assess_villages
+
+    tech = str(technology).lower()
+    T = float(USABLE_DBM[tech] if usable_dbm is None else usable_dbm)
+    st = StatusThresholds(STATUS_THRESHOLDS.blankspot_below if blankspot_below is None else float(blankspot_below),
+                          STATUS_THRESHOLDS.covered_from if covered_from is None else float(covered_from))
+    s, v, terrain, cands, m, params, run_bounds = _chain(sites, villages, terrain, model, tech, bounds, resolution_m,
+                                                         model_params, candidates, hierarchy, repair)
+    v = _with_population(v, population)
+    times = {}
+
+    # ---- baseline: existing sites on the run's grid, village cells as assess_villages weighs them
+    t0 = time.perf_counter()
+    grid = _grid(terrain, m, run_bounds, radius_m, resolution_m, cands if s is None else s)
+    if s is not None:
+        base = predict(terrain, s, model=m, radius_m=radius_m, rx_height_m=rx_height_m, bounds=run_bounds,
+                       resolution_m=None if terrain is not None else resolution_m, technology=tech,
+                       model_params=params, progress=progress)
+    else:
+        base = _empty_result(grid, tech, m, cands)
+    if tuple(base.transform)[:6] != tuple(grid.transform)[:6] or base.shape != grid.shape:
+        raise InputError("internal: the planning grid differs from the run's grid")
+    cache: dict = {}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", CoverageWarning)
+        before = assess_villages(v, base, tech, usable_dbm=T, status_thresholds=st, _cache=cache)
+    vc = _village_cells(v, base, cache)
+    best = np.asarray(base.best_dbm).ravel()
+    usable_pair = np.nan_to_num(best[vc.flat], nan=-np.inf) >= T
+    open_cells = np.unique(vc.flat[~usable_pair])
+    times["baseline_s"] = round(time.perf_counter() - t0, 3)
+
+    # ---- coverage matrix and model
+    cm = coverage_matrix(cands, grid, open_cells, model=m, params=params, tech=tech, rx_height_m=rx_height_m,
+                         radius_m=radius_m, usable_dbm=T, workers=workers, progress=progress)
+    times["matrix_s"] = round(cm.seconds, 3)
+
+    return PlanningProblem(s, v, terrain, cands, m, params, tech, T, st, before, vc, usable_pair, cm, float(radius_m),
+                           float(rx_height_m), float(resolution_m), bounds, times)
+
+
+def plan_sites(*, sites=None, candidates=None, villages=None, budget: float, objective: str = "blankspot_villages",
                terrain=None, model: str = "auto", radius_m: float = 30_000.0, resolution_m: float = 250.0,
                bounds=None, rx_height_m: float = 1.5, model_params: Mapping | None = None,
                technology: str = "4g", usable_dbm: float | None = None, blankspot_below: float | None = None,
                covered_from: float | None = None, population=None, cost: str | Sequence[float] | None = None,
                solver: str = "milp", time_limit_s: float = 60.0, mip_rel_gap: float = MIP_REL_GAP,
                workers: int | None = None, reassess: bool = True, hierarchy=None, repair: bool = False,
-               progress: bool | None = False) -> Plan:
+               progress: bool | None = False, problem: PlanningProblem | None = None) -> Plan:
     """Choose new masts among ``candidates`` to serve the most villages or people, given ``sites``.
 
     Parameters
@@ -804,6 +895,9 @@ def plan_sites(*, sites, candidates, villages, budget: float, objective: str = "
         ``mip_rel_gap`` (default :data:`MIP_REL_GAP`).
     workers : int, optional
         numba threads for the coverage matrix.
+    problem : PlanningProblem, optional
+        From :func:`prepare_plan`: reuse its baseline and coverage matrix (the run's settings are
+        then taken from it, not from the arguments).
     reassess : bool
         Re-run the chain (:func:`run_villages`) on existing + chosen sites for ``.villages`` (and
         check that its statuses equal the model's; a difference is warned about).
@@ -812,9 +906,6 @@ def plan_sites(*, sites, candidates, villages, budget: float, objective: str = "
     -------
     Plan
     """
-    from ..engine.predict import predict
-    from ..thresholds import StatusThresholds
-    from .assess import assess_villages
     from .run import run_villages
 
     t_all = time.perf_counter()
@@ -824,13 +915,19 @@ def plan_sites(*, sites, candidates, villages, budget: float, objective: str = "
         raise InputError(f"solver must be 'milp' or 'greedy', got {solver!r}")
     if not (np.isfinite(budget) and budget > 0):
         raise InputError(f"budget must be a positive number (of masts, or of cost), got {budget}")
-    tech = str(technology).lower()
-    T = float(USABLE_DBM[tech] if usable_dbm is None else usable_dbm)
-    st = StatusThresholds(STATUS_THRESHOLDS.blankspot_below if blankspot_below is None else float(blankspot_below),
-                          STATUS_THRESHOLDS.covered_from if covered_from is None else float(covered_from))
-    s, v, terrain, cands, m, params, run_bounds = _chain(sites, villages, terrain, model, tech, bounds, resolution_m,
-                                                         model_params, candidates, hierarchy, repair)
-    v = _with_population(v, population)
+    if problem is None:
+        problem = prepare_plan(sites=sites, candidates=candidates, villages=villages, terrain=terrain, model=model,
+                               radius_m=radius_m, resolution_m=resolution_m, bounds=bounds,
+                               rx_height_m=rx_height_m, model_params=model_params, technology=technology,
+                               usable_dbm=usable_dbm, blankspot_below=blankspot_below, covered_from=covered_from,
+                               population=population, workers=workers, hierarchy=hierarchy, repair=repair,
+                               progress=progress)
+    pb = problem
+    s, v, terrain, cands, m, params, tech, T, st = (pb.sites, pb.villages, pb.terrain, pb.candidates, pb.model,
+                                                    pb.params, pb.technology, pb.usable_dbm, pb.status_thresholds)
+    before, vc, usable_pair, cm, open_cells = pb.before, pb.cells, pb.usable_pair, pb.matrix, pb.matrix.open_cells
+    radius_m, rx_height_m, resolution_m, bounds = pb.radius_m, pb.rx_height_m, pb.resolution_m, pb.bounds
+    times = dict(pb.times)
     if cost is None:
         cvec = np.ones(len(cands))
     elif isinstance(cost, str):
@@ -843,33 +940,6 @@ def plan_sites(*, sites, candidates, villages, budget: float, objective: str = "
             raise InputError(f"cost must give one value per candidate ({len(cands)}), got {cvec.shape}")
     if not np.all(np.isfinite(cvec) & (cvec > 0)):
         raise InputError("every candidate cost must be a positive number")
-    times = {}
-
-    # ---- baseline: existing sites on the run's grid, village cells as assess_villages weighs them
-    t0 = time.perf_counter()
-    grid = _grid(terrain, m, run_bounds, radius_m, resolution_m, cands if s is None else s)
-    if s is not None:
-        base = predict(terrain, s, model=m, radius_m=radius_m, rx_height_m=rx_height_m, bounds=run_bounds,
-                       resolution_m=None if terrain is not None else resolution_m, technology=tech,
-                       model_params=params, progress=progress)
-    else:
-        base = _empty_result(grid, tech, m, cands)
-    if tuple(base.transform)[:6] != tuple(grid.transform)[:6] or base.shape != grid.shape:
-        raise InputError("internal: the planning grid differs from the run's grid")
-    cache: dict = {}
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", CoverageWarning)
-        before = assess_villages(v, base, tech, usable_dbm=T, status_thresholds=st, _cache=cache)
-    vc = _village_cells(v, base, cache)
-    best = np.asarray(base.best_dbm).ravel()
-    usable_pair = np.nan_to_num(best[vc.flat], nan=-np.inf) >= T
-    open_cells = np.unique(vc.flat[~usable_pair])
-    times["baseline_s"] = round(time.perf_counter() - t0, 3)
-
-    # ---- coverage matrix and model
-    cm = coverage_matrix(cands, grid, open_cells, model=m, params=params, tech=tech, rx_height_m=rx_height_m,
-                         radius_m=radius_m, usable_dbm=T, workers=workers, progress=progress)
-    times["matrix_s"] = round(cm.seconds, 3)
     t0 = time.perf_counter()
     pop = v["population"].to_numpy(float) if "population" in v.columns else np.full(len(v), np.nan)
     if objective == "population" and not np.any(np.isfinite(pop) & (pop > 0)):
@@ -932,8 +1002,8 @@ def plan_sites(*, sites, candidates, villages, budget: float, objective: str = "
     # ---- the plan's village table: a re-run of the chain on existing + chosen sites
     meta = {"model": m, "model_params": params, "technology": tech, "usable_dbm": T, "radius_m": float(radius_m),
             "resolution_m": None if terrain is not None else float(resolution_m), "has_terrain": terrain is not None,
-            "budget": float(budget), "cost": "count" if cost is None else "cost", "n_candidates": int(len(cands)),
-            "n_existing_sites": 0 if s is None else int(len(s)), "n_villages": int(len(v)),
+            "budget": float(budget), "cost": "count" if cost is None else "cost", "n_candidates": len(cands),
+            "n_existing_sites": 0 if s is None else len(s), "n_villages": len(v),
             "n_open_cells": int(open_cells.size), "n_groups": int(mdl.n_groups),
             "matrix_nnz": int(cm.matrix.nnz), "cell_evaluations": int(cm.cell_evaluations), "workers": cm.workers,
             "solver_status": str(status), "time_limit_s": float(time_limit_s), "mip_rel_gap": float(mip_rel_gap),

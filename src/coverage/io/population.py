@@ -39,7 +39,7 @@ import pandas as pd
 
 from ..errors import CoverageWarning, FileFormatError, InputError
 
-__all__ = ["read_population", "PopulationJoin", "normalise_name", "CENSUS_COLUMNS"]
+__all__ = ["CENSUS_COLUMNS", "PopulationJoin", "normalise_name", "read_population"]
 
 #: Columns the census table must have (SP2010 per village, BPS 2010 codes).
 CENSUS_COLUMNS = ("kab_name", "kec_name", "desa_name", "population_2010")
