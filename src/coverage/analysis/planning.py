@@ -824,7 +824,7 @@ def prepare_plan(*, sites, candidates, villages, terrain=None, model: str = "aut
                           STATUS_THRESHOLDS.covered_from if covered_from is None else float(covered_from))
     s, v, terrain, cands, m, params, run_bounds = _chain(sites, villages, terrain, model, tech, bounds, resolution_m,
                                                          model_params, candidates, hierarchy, repair)
-    v = _with_population(v, population)
+    v = with_population(v, population)
     times = {}
 
     # ---- baseline: existing sites on the run's grid, village cells as assess_villages weighs them
@@ -1039,19 +1039,3 @@ def plan_sites(*, sites=None, candidates=None, villages=None, budget: float, obj
         table = run.table
     times["total_s"] = round(time.perf_counter() - t_all, 3)
     return Plan(ch, table, objective, solver, b0, b1, c0, c1, p0, p1, val, float(bound), float(gap), greedy, meta, run)
-
-
-def _with_population(v, population):
-    """Villages with the ``population`` column from a PopulationJoin, a Series / mapping by kode,
-    or the census CSV (joined by :func:`coverage.io.population.read_population`)."""
-    if population is None:
-        return v
-    from ..io.population import PopulationJoin, read_population
-
-    if isinstance(population, PopulationJoin):
-        return population.apply(v)
-    if isinstance(population, (pd.Series, dict)):
-        out = v.copy()
-        out["population"] = out["kode"].map(pd.Series(population)).astype(float)
-        return out
-    return read_population(population, v).apply(v)

@@ -202,10 +202,15 @@ def _match_tiers(v: pd.DataFrame, c: pd.DataFrame, fuzzy_min: float) -> tuple[np
     for level in ("kec", "kab"):
         pairs = []
         for i in np.flatnonzero(parent < 0):
+            cand = {}
             for k in np.flatnonzero(scope_mask(i, level)):
                 r = difflib.SequenceMatcher(None, v.at[i, "_key"], cn.at[k, "_key"]).ratio()
                 if r >= fuzzy_min:
-                    pairs.append((r, i, int(cn.at[k, "j"])))
+                    j = int(cn.at[k, "j"])
+                    cand[j] = max(r, cand.get(j, 0.0))
+            top = max(cand.values(), default=0.0)
+            if sum(1 for r in cand.values() if r == top) == 1:  # a tie between two census rows: no guess
+                pairs.extend((r, i, j) for j, r in cand.items())
         for r, i, j in sorted(pairs, reverse=True):
             if parent[i] < 0 and not used[j]:
                 assign(i, j, "fuzzy")
@@ -318,3 +323,25 @@ def read_population(path, villages, *, fuzzy_min: float = FUZZY_MIN, warn: bool 
                       f".unmatched) and {len(unused)} census villages ({1 - people:.1%} of the people) matched "
                       f"none (see .unused)", CoverageWarning, stacklevel=2)
     return PopulationJoin(table, unmatched, unused, rate, people, counts)
+
+
+def with_population(villages, population):
+    """``villages`` with their ``population`` column from ``population``.
+
+    ``population`` is a :class:`PopulationJoin`, a Series or mapping kode -> people, or the path of
+    the census CSV (joined with :func:`read_population`); ``None`` returns ``villages`` unchanged.
+    Villages it does not name get NaN (no population), never 0.
+    """
+    if population is None:
+        return villages
+    if isinstance(population, PopulationJoin):
+        return population.apply(villages)
+    if isinstance(population, (pd.Series, dict)):
+        out = villages.copy()
+        out["population"] = out["kode"].astype(str).map(pd.Series(population)).astype(float)
+        out.attrs = dict(villages.attrs)
+        return out
+    if isinstance(population, (str, Path)):
+        return read_population(population, villages).apply(villages)
+    raise InputError(f"population must be a PopulationJoin, a Series / dict by kode or the census CSV path, "
+                     f"got {type(population).__name__}")
