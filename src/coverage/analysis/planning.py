@@ -43,6 +43,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import CoverageWarning, InputError, TerrainError
+from ..io.population import with_population
 from ..io.sites import (
     DEFAULT_HEIGHT_M,
     DEFAULTS_BY_TECHNOLOGY,
@@ -391,7 +392,7 @@ class CoverageMatrix:
     """Which village cells each candidate makes usable that no existing site serves.
 
     ``matrix`` is a boolean CSR (candidates × open cells); ``open_cells`` their full-grid flat
-    indices. ``seconds`` the engine time, ``workers`` the numba threads used.
+    indices. ``seconds`` the engine time, ``workers`` the processes used.
     """
 
     matrix: Any
@@ -402,62 +403,124 @@ class CoverageMatrix:
     cell_evaluations: int
 
 
+def _reach_m(m, row, params, tech: str, rx_height_m: float, radius_m: float, usable_dbm: float, cell_m: float) -> float:
+    """How far a candidate of a distance model can reach ``usable_dbm`` (m), at most ``radius_m``.
+
+    On a smooth earth the signal is EIRP + pattern − loss(d) + offset with the pattern <= 0 dB
+    (3GPP TR 36.814) and the empirical losses increasing with distance, so no cell beyond the last
+    distance that reaches the level with the pattern at 0 dB can be usable: computing the window
+    only that far (plus a cell) gives the same usable cells, far faster than the full radius. A
+    profile model (terrain), or a loss found not increasing, keeps the full radius.
+    """
+    from ..io.sites import metric_offset_db
+    from ..propagation import DistanceModel
+
+    if not isinstance(m, DistanceModel):
+        return radius_m
+    d = np.arange(1.0, radius_m + 10.0, 10.0)  # 10 m steps: the margin below is two cells
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        loss = np.asarray(m.loss_db(d, freq_mhz=float(row["freq_mhz"]), h_tx_m=float(row["height_m"]),
+                                    h_rx_m=float(rx_height_m), **params), float)
+    off = metric_offset_db(tech, float(row["bandwidth_mhz"])) if tech != "mixed" else 0.0
+    sig = float(row["eirp_dbm"]) - loss + off
+    if not np.all(np.isfinite(loss)) or np.any(np.diff(loss) < -1e-9):
+        return radius_m
+    ok = np.flatnonzero(sig >= usable_dbm - 1e-6)
+    last = float(d[ok[-1]]) if ok.size else 1.0
+    return float(min(radius_m, last + 2.0 * cell_m + 10.0))
+
+
+def _usable_cells(grid, candidates, model, params, tech, rx_height_m, radius_m, usable_dbm, limit_reach,
+                  threads: int = 1):
+    """Full-grid flat indices of the cells each candidate makes usable, and the cell evaluations.
+
+    Runs with ``threads`` numba threads: a candidate's window is small, and a parallel kernel's
+    start-up costs more than the window (measured 17x slower on 2 busy cores), so the parallelism
+    of :func:`coverage_matrix` is across candidates, in processes.
+    """
+    import numba
+
+    from ..engine.prepare import _outside_geometry, _site_positions, _site_signal
+    from ..engine.sweep import SiteGeometry
+    from ..propagation import get_model
+
+    m = get_model(model)
+    sx, sy, _, _, inside = _site_positions(candidates, grid.transform, grid.crs, grid.shape)
+    ncols = grid.shape[1]
+    cell_m = float(np.hypot(*grid.cell_size_m()))
+    out, n_eval = [], 0
+    old = numba.get_num_threads()
+    numba.set_num_threads(max(1, min(int(threads), numba.config.NUMBA_NUM_THREADS)))
+    try:
+        for j in range(len(candidates)):
+            row = candidates.iloc[j]
+            reach = _reach_m(m, row, params, tech, rx_height_m, radius_m, usable_dbm, cell_m) if limit_reach \
+                else radius_m
+            if inside[j]:
+                geo = SiteGeometry.build(grid, float(sx[j]), float(sy[j]), reach)
+            else:
+                geo = _outside_geometry(grid, (float(sx[j]), float(sy[j])), reach)
+            if geo is None:
+                out.append(np.zeros(0, np.int64))
+                continue
+            sig = _site_signal(geo, row, m, params, tech, rx_height_m)
+            n_eval += int(np.isfinite(sig).sum())
+            # compared in float32 as the best-server fold stores it; NaN (beyond the radius) is False
+            rr, cc = np.nonzero(sig.astype(np.float32) >= usable_dbm)
+            r0, c0, _, _ = geo.window
+            out.append((rr + r0).astype(np.int64) * ncols + (cc + c0))
+    finally:
+        numba.set_num_threads(old)
+    return out, n_eval
+
+
 def coverage_matrix(candidates, grid, open_cells, *, model, params, tech, rx_height_m, radius_m, usable_dbm,
-                    workers: int | None = None, progress: bool | None = False) -> CoverageMatrix:
+                    workers: int | None = None, progress: bool | None = False,
+                    limit_reach: bool = True) -> CoverageMatrix:
     """Run the engine once per candidate and keep the open cells it makes usable.
 
     Each candidate's signal comes from :func:`coverage.engine.prepare._site_signal` on a
     :class:`SiteGeometry` of the run's grid, compared in float32 as the best-server fold stores it,
     so a cell counts exactly when a full run with that candidate would find it usable.
-    ``workers`` sets the numba threads of the kernels for the run (default: numba's setting).
+    ``workers`` processes (spawned; default 1, in this process) each take a share of the candidates;
+    ``limit_reach`` computes a distance model's window only as far as it can reach the usable level
+    (:func:`_reach_m`; same cells, fewer evaluations).
     """
-    import numba
     import scipy.sparse as sp
 
-    from ..engine.prepare import _outside_geometry, _site_positions, _site_signal
-    from ..engine.sweep import SiteGeometry
-    from ..progress import progress as _progress
-    from ..propagation import get_model
-
-    m = get_model(model)
+    nw = 1 if workers is None else int(workers)
+    if nw < 1:
+        raise InputError(f"workers must be >= 1, got {workers}")
     ncell = grid.shape[0] * grid.shape[1]
     lookup = np.full(ncell, -1, np.int64)
     lookup[open_cells] = np.arange(open_cells.size)
-    sx, sy, _, _, inside = _site_positions(candidates, grid.transform, grid.crs, grid.shape)
-    ncols = grid.shape[1]
-    indptr, indices = [0], []
-    old = numba.get_num_threads()
-    n_eval = 0
+    args = (model, params, tech, rx_height_m, radius_m, usable_dbm, limit_reach)
     t0 = time.perf_counter()
-    try:
-        if workers is not None:
-            numba.set_num_threads(max(1, min(int(workers), numba.config.NUMBA_NUM_THREADS)))
-        it = _progress(range(len(candidates)), enabled=progress, total=len(candidates), desc="candidates", unit="site")
-        for j in it:
-            row = candidates.iloc[j]
-            if inside[j]:
-                geo = SiteGeometry.build(grid, float(sx[j]), float(sy[j]), radius_m)
-            else:
-                geo = _outside_geometry(grid, (float(sx[j]), float(sy[j])), radius_m)
-            if geo is None:
-                indptr.append(indptr[-1])
-                continue
-            sig = _site_signal(geo, row, m, params, tech, rx_height_m)
-            n_eval += int(np.isfinite(sig).sum())
-            # NaN (beyond the radius) compares False: no signal
-            rr, cc = np.nonzero(sig.astype(np.float32) >= usable_dbm)
-            r0, c0, _, _ = geo.window
-            k = lookup[(rr + r0).astype(np.int64) * ncols + (cc + c0)]
-            k = k[k >= 0]
-            indices.append(np.sort(k))
-            indptr.append(indptr[-1] + k.size)
-    finally:
-        numba.set_num_threads(old)
+    if nw == 1 or len(candidates) < 2 * nw:
+        cells, n_eval = _usable_cells(grid, candidates, *args)
+    else:
+        import multiprocessing as mp
+        from concurrent.futures import ProcessPoolExecutor
+
+        # spawn, not fork: the OpenMP runtime behind numba's parallel kernels is not fork-safe
+        bounds = np.linspace(0, len(candidates), 4 * nw + 1).round().astype(int)
+        with ProcessPoolExecutor(max_workers=nw, mp_context=mp.get_context("spawn")) as ex:
+            futs = [ex.submit(_usable_cells, grid, candidates.iloc[a:b], *args)
+                    for a, b in zip(bounds[:-1], bounds[1:]) if b > a]
+            parts = [f.result() for f in futs]
+        cells = [c for part, _ in parts for c in part]
+        n_eval = sum(n for _, n in parts)
+    indptr, indices = [0], []
+    for flat in cells:
+        k = lookup[flat]
+        k = np.sort(k[k >= 0])
+        indices.append(k)
+        indptr.append(indptr[-1] + k.size)
     secs = time.perf_counter() - t0
     ind = np.concatenate(indices) if indices else np.zeros(0, np.int64)
     mat = sp.csr_matrix((np.ones(ind.size, bool), ind, np.asarray(indptr)), shape=(len(candidates), open_cells.size))
-    return CoverageMatrix(mat, open_cells, candidates, secs, numba.get_num_threads() if workers is None
-                          else int(workers), n_eval)
+    return CoverageMatrix(mat, open_cells, candidates, secs, nw, n_eval)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -643,6 +706,40 @@ def _surrogate_rows(model, rows, shares):
     return np.minimum(1.0, shares / model.threshold)
 
 
+def _village_cuts(Wy, Gk, need, Y, cost, budget):
+    """Valid inequalities that tighten the LP relaxation of the village-threshold rows.
+
+    With c_ij the share candidate j alone adds to village i (the union of several is at most the
+    sum of theirs), a village needs at least k_i candidates, k_i = the fewest of its largest c_ij
+    adding up to its need: so k_i · y_i <= Σ_{c_ij>0} x_j; and need_i · y_i <= Σ_j min(c_ij, need_i) x_j
+    (one candidate never has to bring more than the need). Villages whose k_i cheapest candidates
+    exceed the budget cannot cross and are dropped. Returns the kept villages, their rows of Wy,
+    and the two cuts as (x coefficients, y coefficients).
+    """
+    import scipy.sparse as sp
+
+    C = (Wy @ Gk).tocsr()
+    ny = C.shape[0]
+    k = np.zeros(ny)
+    keep = np.zeros(ny, bool)
+    for i in range(ny):
+        vals = C.data[C.indptr[i]:C.indptr[i + 1]]
+        cols = C.indices[C.indptr[i]:C.indptr[i + 1]]
+        order = np.argsort(-vals, kind="stable")
+        reach = np.flatnonzero(np.cumsum(vals[order]) >= need[i] - 1e-12)
+        if reach.size:
+            k[i] = reach[0] + 1
+            keep[i] = np.sort(cost[cols])[:int(k[i])].sum() <= budget + 1e-9
+    C = C[keep]
+    need = need[keep]
+    cnt = C.copy()
+    cnt.data[:] = 1.0
+    cap = C.copy()
+    rows_of = np.repeat(np.arange(C.shape[0]), np.diff(C.indptr))
+    cap.data = np.minimum(cap.data, need[rows_of])
+    return Y[keep], Wy[keep], [(cnt, k[keep]), (cap, need)]
+
+
 def _milp(model: _Model, budget: float, time_limit_s: float, mip_rel_gap: float):
     """Exact MILP with HiGHS. Returns (chosen, gain bound, solver status text, HiGHS result)."""
     import scipy.sparse as sp
@@ -667,13 +764,20 @@ def _milp(model: _Model, budget: float, time_limit_s: float, mip_rel_gap: float)
     nx, nu, ny = ck.size, gk.size, Y.size
     if nx == 0:
         return [], 0.0, "nothing to gain", None
+    if ny:
+        Wy = model.W[Y][:, gk].multiply(1.0 / model.tot[Y][:, None]).tocsr()
+        Y, Wy, cuts = _village_cuts(Wy, Gk, model.threshold - base[Y], Y, model.cost[ck], budget)
+        ny = Y.size
     rows = [sp.hstack([-Gk, sp.identity(nu), sp.csr_matrix((nu, ny))])]
     lb, ub = [np.full(nu, -np.inf)], [np.zeros(nu)]
     if ny:
-        Wy = model.W[Y][:, gk].multiply(1.0 / model.tot[Y][:, None]).tocsr()
         rows.append(sp.hstack([sp.csr_matrix((ny, nx)), -Wy, model.threshold * sp.identity(ny)]))
         lb.append(np.full(ny, -np.inf))
         ub.append(base[Y])
+        for Cx, Cy in cuts:
+            rows.append(sp.hstack([-Cx, sp.csr_matrix((ny, nu)), sp.diags(Cy)]))
+            lb.append(np.full(ny, -np.inf))
+            ub.append(np.zeros(ny))
     rows.append(sp.hstack([sp.csr_matrix(model.cost[ck][None, :]), sp.csr_matrix((1, nu + ny))]))
     lb.append([-np.inf])
     ub.append([float(budget)])
@@ -894,7 +998,7 @@ def plan_sites(*, sites=None, candidates=None, villages=None, budget: float, obj
         HiGHS limits: the MILP stops at the time limit or once its proven relative gap is below
         ``mip_rel_gap`` (default :data:`MIP_REL_GAP`).
     workers : int, optional
-        numba threads for the coverage matrix.
+        Processes for the coverage matrix (default 1).
     problem : PlanningProblem, optional
         From :func:`prepare_plan`: reuse its baseline and coverage matrix (the run's settings are
         then taken from it, not from the arguments).
@@ -1022,7 +1126,8 @@ def plan_sites(*, sites=None, candidates=None, villages=None, budget: float, obj
     table["status"] = classify_status(sh, st)
     if reassess:
         t0 = time.perf_counter()
-        after_sites = ch if s is None else pd.concat([s, ch[s.columns]], ignore_index=True)
+        after_sites = ch if s is None else pd.concat([s, ch[[c for c in s.columns if c in ch.columns]]],
+                                                     ignore_index=True)
         after_sites = normalize_sites(pd.DataFrame(after_sites.drop(columns="geometry")), source="plan")
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", CoverageWarning)
