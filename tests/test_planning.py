@@ -185,3 +185,28 @@ def test_groups_are_exact_candidate_sets(seed):
             assert frozenset(G[gid[k]].indices) == sets[k]
     # one group per distinct non-empty set
     assert G.shape[0] == len({s for s in sets if s})
+
+
+def test_smooth_earth_plan_matches_rerun_and_reach_is_exact(region):
+    """Without terrain (Hata, smooth earth): the reach-limited windows give the full-radius cells, two
+    worker processes give the same matrix, and the plan's statuses equal a re-run."""
+    _, sites, villages, _, _ = region
+    s900 = sites.assign(freq_mhz=900.0)  # one empirical model (Hata) for all sites
+    cands = coverage.candidate_sites(villages, method="villages", freq_mhz=900.0, statuses=None)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        pb = P.prepare_plan(sites=s900, candidates=cands, villages=villages, radius_m=8000.0, resolution_m=100.0)
+        grid = P._grid(None, pb.model, P._chain(s900, villages, None, "auto", "4g", None, 100.0, None, cands)[6],
+                       8000.0, 100.0, pb.sites)
+        kw = dict(model=pb.model, params=pb.params, tech="4g", rx_height_m=1.5, radius_m=8000.0,
+                  usable_dbm=pb.usable_dbm)
+        full = P.coverage_matrix(pb.candidates, grid, pb.matrix.open_cells, limit_reach=False, **kw)
+        two = P.coverage_matrix(pb.candidates, grid, pb.matrix.open_cells, workers=2, **kw)
+        plan = coverage.plan_sites(problem=pb, budget=3, objective="covered_villages")
+    assert pb.model == "hata"
+    assert pb.matrix.matrix.nnz > 0
+    assert (full.matrix != pb.matrix.matrix).nnz == 0
+    assert (two.matrix != pb.matrix.matrix).nnz == 0
+    assert full.cell_evaluations > pb.matrix.cell_evaluations
+    assert plan.metadata["status_mismatches"] == 0
+    assert plan.covered_after == int((plan.villages["status"] == "covered").sum())

@@ -1079,6 +1079,9 @@ def plan_sites(*, sites=None, candidates=None, villages=None, budget: float, obj
     sh = mdl.shares(mdl.covered_by(chosen))
     val = mdl.value(sh)
     gain = val - v0
+    # every candidate built at once is a valid (trivial) bound, for greedy too
+    max_gain = mdl.value(mdl.shares(np.ones(mdl.n_groups, bool))) - v0
+    bound_gain = max_gain if not np.isfinite(bound_gain) else min(bound_gain, max_gain)
     if objective != "population" and np.isfinite(bound_gain):
         bound_gain = math.floor(bound_gain + 1e-6)  # a count of villages
     if np.isfinite(bound_gain):
