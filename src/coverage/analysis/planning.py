@@ -475,6 +475,17 @@ def _usable_cells(grid, candidates, model, params, tech, rx_height_m, radius_m, 
     return out, n_eval
 
 
+_WORKER_GRID: list = []  # the run's grid in a coverage-matrix worker process (set by its initializer)
+
+
+def _set_worker_grid(grid) -> None:
+    _WORKER_GRID[:] = [grid]
+
+
+def _usable_cells_in_worker(candidates, *args):
+    return _usable_cells(_WORKER_GRID[0], candidates, *args)
+
+
 def coverage_matrix(candidates, grid, open_cells, *, model, params, tech, rx_height_m, radius_m, usable_dbm,
                     workers: int | None = None, progress: bool | None = False,
                     limit_reach: bool = True) -> CoverageMatrix:
@@ -505,8 +516,10 @@ def coverage_matrix(candidates, grid, open_cells, *, model, params, tech, rx_hei
 
         # spawn, not fork: the OpenMP runtime behind numba's parallel kernels is not fork-safe
         bounds = np.linspace(0, len(candidates), 4 * nw + 1).round().astype(int)
-        with ProcessPoolExecutor(max_workers=nw, mp_context=mp.get_context("spawn")) as ex:
-            futs = [ex.submit(_usable_cells, grid, candidates.iloc[a:b], *args)
+        # the grid travels once per process (initializer), the candidates in chunks
+        with ProcessPoolExecutor(max_workers=nw, mp_context=mp.get_context("spawn"), initializer=_set_worker_grid,
+                                 initargs=(grid,)) as ex:
+            futs = [ex.submit(_usable_cells_in_worker, candidates.iloc[a:b], *args)
                     for a, b in zip(bounds[:-1], bounds[1:]) if b > a]
             parts = [f.result() for f in futs]
         cells = [c for part, _ in parts for c in part]
