@@ -210,3 +210,21 @@ def test_smooth_earth_plan_matches_rerun_and_reach_is_exact(region):
     assert full.cell_evaluations > pb.matrix.cell_evaluations
     assert plan.metadata["status_mismatches"] == 0
     assert plan.covered_after == int((plan.villages["status"] == "covered").sum())
+
+
+def test_cli_plan(tmp_path):
+    from coverage.cli import main
+
+    out = tmp_path / "plan"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        rc = main(["plan", "--sites", str(SAMPLES / "sites.csv"), "--villages", str(SAMPLES / "villages.geojson"),
+                   "--terrain", str(SAMPLES / "terrain.tif"), "--candidates", "villages", "--freq", "900",
+                   "--radius", str(RADIUS_M), "--budget", "2", "--objective", "covered_villages", "--no-map",
+                   "--out-dir", str(out)])
+    assert rc == 0
+    prop = pd.read_csv(out / "proposals.csv")
+    assert list(prop["rank"]) == [1, 2] and prop["villages_newly_covered"].sum() > 0
+    assert (out / "proposals.xlsx").is_file() and (out / "villages_plan.geojson").is_file()
+    after = coverage.read_villages(out / "villages_plan.geojson")
+    assert len(after) == 24
