@@ -198,8 +198,8 @@ def test_smooth_earth_plan_matches_rerun_and_reach_is_exact(region):
         pb = P.prepare_plan(sites=s900, candidates=cands, villages=villages, radius_m=8000.0, resolution_m=100.0)
         grid = P._grid(None, pb.model, P._chain(s900, villages, None, "auto", "4g", None, 100.0, None, cands)[6],
                        8000.0, 100.0, pb.sites)
-        kw = dict(model=pb.model, params=pb.params, tech="4g", rx_height_m=1.5, radius_m=8000.0,
-                  usable_dbm=pb.usable_dbm)
+        kw = {"model": pb.model, "params": pb.params, "tech": "4g", "rx_height_m": 1.5, "radius_m": 8000.0,
+                  "usable_dbm": pb.usable_dbm}
         full = P.coverage_matrix(pb.candidates, grid, pb.matrix.open_cells, limit_reach=False, **kw)
         two = P.coverage_matrix(pb.candidates, grid, pb.matrix.open_cells, workers=2, **kw)
         plan = coverage.plan_sites(problem=pb, budget=3, objective="covered_villages")

@@ -32,6 +32,7 @@ chosen sites (tested on the sample region against all pairs).
 from __future__ import annotations
 
 import heapq
+import itertools
 import math
 import time
 import warnings
@@ -520,7 +521,7 @@ def coverage_matrix(candidates, grid, open_cells, *, model, params, tech, rx_hei
         with ProcessPoolExecutor(max_workers=nw, mp_context=mp.get_context("spawn"), initializer=_set_worker_grid,
                                  initargs=(grid,)) as ex:
             futs = [ex.submit(_usable_cells_in_worker, candidates.iloc[a:b], *args)
-                    for a, b in zip(bounds[:-1], bounds[1:]) if b > a]
+                    for a, b in itertools.pairwise(bounds) if b > a]
             parts = [f.result() for f in futs]
         cells = [c for part, _ in parts for c in part]
         n_eval = sum(n for _, n in parts)
@@ -729,7 +730,6 @@ def _village_cuts(Wy, Gk, need, Y, cost, budget):
     exceed the budget cannot cross and are dropped. Returns the kept villages, their rows of Wy,
     and the two cuts as (x coefficients, y coefficients).
     """
-    import scipy.sparse as sp
 
     C = (Wy @ Gk).tocsr()
     ny = C.shape[0]
@@ -1027,7 +1027,7 @@ def plan_sites(*, sites=None, candidates=None, villages=None, budget: float, obj
     -------
     Plan
     """
-    from .run import run_villages
+    from ..thresholds import classify_status
 
     t_all = time.perf_counter()
     if objective not in OBJECTIVES:
@@ -1049,18 +1049,7 @@ def plan_sites(*, sites=None, candidates=None, villages=None, budget: float, obj
     before, vc, usable_pair, cm, open_cells = pb.before, pb.cells, pb.usable_pair, pb.matrix, pb.matrix.open_cells
     radius_m, rx_height_m, resolution_m, bounds = pb.radius_m, pb.rx_height_m, pb.resolution_m, pb.bounds
     times = dict(pb.times)
-    if cost is None:
-        cvec = np.ones(len(cands))
-    elif isinstance(cost, str):
-        if cost not in cands.columns:
-            raise InputError(f"candidates have no cost column {cost!r}")
-        cvec = pd.to_numeric(cands[cost], errors="coerce").to_numpy(float)
-    else:
-        cvec = np.asarray(cost, float)
-        if cvec.shape != (len(cands),):
-            raise InputError(f"cost must give one value per candidate ({len(cands)}), got {cvec.shape}")
-    if not np.all(np.isfinite(cvec) & (cvec > 0)):
-        raise InputError("every candidate cost must be a positive number")
+    cvec = _cost_vector(cost, cands)
     t0 = time.perf_counter()
     pop = v["population"].to_numpy(float) if "population" in v.columns else np.full(len(v), np.nan)
     if objective == "population" and not np.any(np.isfinite(pop) & (pop > 0)):
@@ -1070,29 +1059,11 @@ def plan_sites(*, sites=None, candidates=None, villages=None, budget: float, obj
     times["model_s"] = round(time.perf_counter() - t0, 3)
 
     # ---- solve: greedy always (beside the MILP, and as its fallback)
-    t0 = time.perf_counter()
-    g_chosen = _greedy(mdl, float(budget))
-    times["greedy_s"] = round(time.perf_counter() - t0, 3)
+    chosen, bound_gain, greedy, status, res = _solve(mdl, budget, objective, cost is None, solver, time_limit_s,
+                                                     mip_rel_gap, times)
+    greedy["chosen"] = cands["site_id"].iloc[greedy.pop("index")].tolist()
     base_sh = mdl.shares(np.zeros(mdl.n_groups, bool))
     v0 = mdl.value(base_sh)
-    g_val = mdl.value(mdl.shares(mdl.covered_by(g_chosen)))
-    greedy = {"value": g_val, "gain": g_val - v0, "chosen": cands["site_id"].iloc[g_chosen].tolist(),
-              "seconds": times["greedy_s"]}
-    status = "greedy"
-    bound_gain = np.nan
-    if objective == "population" and cost is None:
-        bound_gain = (g_val - v0) / (1.0 - 1.0 / math.e)  # Nemhauser-Wolsey-Fisher
-    chosen = g_chosen
-    res = None
-    if solver == "milp":
-        t0 = time.perf_counter()
-        m_chosen, m_bound, status, res = _milp(mdl, float(budget), time_limit_s, mip_rel_gap)
-        times["milp_s"] = round(time.perf_counter() - t0, 3)
-        if m_chosen is not None and mdl.value(mdl.shares(mdl.covered_by(m_chosen))) >= g_val:
-            chosen = m_chosen
-        if m_bound is not None and np.isfinite(m_bound):
-            # the greedy surrogate bound (population) may be tighter than a time-limited MILP's
-            bound_gain = m_bound if not np.isfinite(bound_gain) else min(bound_gain, m_bound)
     sh = mdl.shares(mdl.covered_by(chosen))
     val = mdl.value(sh)
     gain = val - v0
@@ -1113,15 +1084,7 @@ def plan_sites(*, sites=None, candidates=None, villages=None, budget: float, obj
              "population": v0 + bound_gain}[objective] if np.isfinite(bound_gain) else np.nan
 
     # ---- the chosen sites in order, with their marginal numbers
-    order, steps = _order(mdl, chosen, st)
-    ch = cands.iloc[order].copy()
-    ch.insert(0, "rank", np.arange(1, len(order) + 1))
-    ch["cost"] = cvec[order]
-    ch["gain"] = [x[0] for x in steps]
-    ch["villages_newly_served"] = [x[1] for x in steps]
-    ch["villages_newly_covered"] = [x[2] for x in steps]
-    ch["people_newly_served"] = [x[3] for x in steps]
-    ch = ch.reset_index(drop=True)
+    ch = _chosen_table(mdl, chosen, cands, cvec, st)
 
     # ---- the plan's village table: a re-run of the chain on existing + chosen sites
     meta = {"model": m, "model_params": params, "technology": tech, "usable_dbm": T, "radius_m": float(radius_m),
@@ -1141,20 +1104,10 @@ def plan_sites(*, sites=None, candidates=None, villages=None, budget: float, obj
     run = None
     table = before.copy()
     table["usable_share"] = sh
-    from ..thresholds import classify_status
-
     table["status"] = classify_status(sh, st)
     if reassess:
         t0 = time.perf_counter()
-        after_sites = ch if s is None else pd.concat([s, ch[[c for c in s.columns if c in ch.columns]]],
-                                                     ignore_index=True)
-        after_sites = normalize_sites(pd.DataFrame(after_sites.drop(columns="geometry")), source="plan")
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", CoverageWarning)
-            run = run_villages(after_sites, v, terrain=terrain, model=m, technologies=[tech], bounds=bounds,
-                               resolution_m=resolution_m, radius_m=radius_m, rx_height_m=rx_height_m,
-                               model_params=params, usable_dbm=T, blankspot_below=st.blankspot_below,
-                               covered_from=st.covered_from, progress=progress)
+        run = _rerun(s, ch, pb, progress)
         times["reassess_s"] = round(time.perf_counter() - t0, 3)
         mism = int(np.sum(run.table["status"].to_numpy() != table["status"].to_numpy()))
         meta["status_mismatches"] = mism
@@ -1164,3 +1117,74 @@ def plan_sites(*, sites=None, candidates=None, villages=None, budget: float, obj
         table = run.table
     times["total_s"] = round(time.perf_counter() - t_all, 3)
     return Plan(ch, table, objective, solver, b0, b1, c0, c1, p0, p1, val, float(bound), float(gap), greedy, meta, run)
+
+
+def _cost_vector(cost, cands) -> np.ndarray:
+    """One positive cost per candidate: 1 each, a column of ``cands``, or the given values."""
+    if cost is None:
+        cvec = np.ones(len(cands))
+    elif isinstance(cost, str):
+        if cost not in cands.columns:
+            raise InputError(f"candidates have no cost column {cost!r}")
+        cvec = pd.to_numeric(cands[cost], errors="coerce").to_numpy(float)
+    else:
+        cvec = np.asarray(cost, float)
+        if cvec.shape != (len(cands),):
+            raise InputError(f"cost must give one value per candidate ({len(cands)}), got {cvec.shape}")
+    if not np.all(np.isfinite(cvec) & (cvec > 0)):
+        raise InputError("every candidate cost must be a positive number")
+    return cvec
+
+
+def _solve(mdl: _Model, budget, objective, count_budget: bool, solver, time_limit_s, mip_rel_gap, times):
+    """Greedy, then (``solver='milp'``) the MILP; the better plan and the best proven bound on the gain.
+
+    Returns (chosen indices, gain bound or NaN, greedy summary, solver status, HiGHS result or None).
+    """
+    t0 = time.perf_counter()
+    g_chosen = _greedy(mdl, float(budget))
+    times["greedy_s"] = round(time.perf_counter() - t0, 3)
+    v0 = mdl.value(mdl.shares(np.zeros(mdl.n_groups, bool)))
+    g_val = mdl.value(mdl.shares(mdl.covered_by(g_chosen)))
+    greedy = {"value": g_val, "gain": g_val - v0, "index": g_chosen, "seconds": times["greedy_s"]}
+    status, res, chosen, bound_gain = "greedy", None, g_chosen, np.nan
+    if objective == "population" and count_budget:
+        bound_gain = (g_val - v0) / (1.0 - 1.0 / math.e)  # Nemhauser-Wolsey-Fisher
+    if solver == "milp":
+        t0 = time.perf_counter()
+        m_chosen, m_bound, status, res = _milp(mdl, float(budget), time_limit_s, mip_rel_gap)
+        times["milp_s"] = round(time.perf_counter() - t0, 3)
+        if m_chosen is not None and mdl.value(mdl.shares(mdl.covered_by(m_chosen))) >= g_val:
+            chosen = m_chosen
+        if m_bound is not None and np.isfinite(m_bound):
+            # the greedy bound (people) may be tighter than a time-limited MILP's
+            bound_gain = m_bound if not np.isfinite(bound_gain) else min(bound_gain, m_bound)
+    return chosen, bound_gain, greedy, status, res
+
+
+def _chosen_table(mdl: _Model, chosen, cands, cvec, st) -> pd.DataFrame:
+    """The chosen candidates in greedy order with rank, cost and marginal numbers."""
+    order, steps = _order(mdl, chosen, st)
+    ch = cands.iloc[order].copy()
+    ch.insert(0, "rank", np.arange(1, len(order) + 1))
+    ch["cost"] = cvec[order]
+    ch["gain"] = [x[0] for x in steps]
+    ch["villages_newly_served"] = [x[1] for x in steps]
+    ch["villages_newly_covered"] = [x[2] for x in steps]
+    ch["people_newly_served"] = [x[3] for x in steps]
+    return ch.reset_index(drop=True)
+
+
+def _rerun(s, ch, pb: PlanningProblem, progress):
+    """:func:`run_villages` on existing + chosen sites with the problem's settings."""
+    from .run import run_villages
+
+    after = ch if s is None else pd.concat([s, ch[[c for c in s.columns if c in ch.columns]]], ignore_index=True)
+    after = normalize_sites(pd.DataFrame(after.drop(columns="geometry")), source="plan")
+    st = pb.status_thresholds
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", CoverageWarning)
+        return run_villages(after, pb.villages, terrain=pb.terrain, model=pb.model, technologies=[pb.technology],
+                            bounds=pb.bounds, resolution_m=pb.resolution_m, radius_m=pb.radius_m,
+                            rx_height_m=pb.rx_height_m, model_params=pb.params, usable_dbm=pb.usable_dbm,
+                            blankspot_below=st.blankspot_below, covered_from=st.covered_from, progress=progress)

@@ -19,7 +19,13 @@ COMMANDS = ("plan",)
 
 
 def add_parser(subparsers) -> None:
-    from ..analysis.planning import CANDIDATE_METHODS, COLOCATION_COST, MIP_REL_GAP, OBJECTIVES, SEARCH_RADIUS_M
+    from ..analysis.planning import (
+        CANDIDATE_METHODS,
+        COLOCATION_COST,
+        MIP_REL_GAP,
+        OBJECTIVES,
+        SEARCH_RADIUS_M,
+    )
     from ._common import _bounds, _params
 
     p = subparsers.add_parser("plan", help="choose new masts among candidates to serve the most villages or people")
@@ -101,7 +107,7 @@ def run(args) -> int:
     }
     if not args.no_map:
         files.update(_maps(plan, terrain, out))
-    summary = plan.summary() | {"greedy_value": plan.greedy["value"], "candidates": int(len(cands)),
+    summary = plan.summary() | {"greedy_value": plan.greedy["value"], "candidates": len(cands),
                                 "times": plan.metadata["times"], "files": sorted(files.values())}
     files["plan_json"] = write_json(summary | {"metadata": plan.metadata}, out / "plan.json")
     print(json.dumps(summary, default=str))
