@@ -100,6 +100,10 @@ def test_cost_budget_and_colocation(region):
     assert set(c["kind"]) == {"new", "colocation"}
     assert (c.loc[c["kind"] == "colocation", "cost"] == P.COLOCATION_COST).all()
     assert c["site_id"].is_unique and c["reason"].str.len().gt(0).all()
+    mine = pd.DataFrame({"site_id": ["MY-1"], "lon": [116.8], "lat": [-0.42], "cost": [0.7]})
+    u = coverage.candidate_sites(base.table, terrain=terrain, method="villages", user=mine, freq_mhz=900.0)
+    row = u[u["site_id"] == "MY-1"].iloc[0]
+    assert (row["kind"], row["cost"], row["freq_mhz"], row["height_m"]) == ("user", 0.7, 900.0, 30.0)
     plan = coverage.plan_sites(sites=sites, candidates=c, villages=villages, terrain=terrain, radius_m=RADIUS_M,
                                budget=1.5, cost="cost", objective="covered_villages", reassess=False)
     assert plan.chosen["cost"].sum() <= 1.5 + 1e-9
