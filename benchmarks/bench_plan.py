@@ -63,12 +63,12 @@ def main(argv=None) -> int:
     grid = None
     from coverage.analysis.planning import _grid
 
-    grid = _grid(pb.terrain, pb.model, None if pb.terrain is not None else _bounds(v, a.resolution), pb.radius_m,
+    grid = _grid(pb.terrain, pb.candidate_models[0], None if pb.terrain is not None else _bounds(v, a.resolution), pb.radius_m,
                  pb.resolution_m, pb.sites)
     for w in a.workers:
         secs = []
         for _ in range(3):
-            cm = coverage_matrix(pb.candidates, grid, pb.matrix.open_cells, model=pb.model, params=pb.params,
+            cm = coverage_matrix(pb.candidates, grid, pb.matrix.open_cells, model=pb.candidate_models, params=pb.params,
                                  tech=pb.technology, rx_height_m=pb.rx_height_m, radius_m=pb.radius_m,
                                  usable_dbm=pb.usable_dbm, workers=w)
             secs.append(cm.seconds)

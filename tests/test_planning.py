@@ -200,14 +200,15 @@ def test_smooth_earth_plan_matches_rerun_and_reach_is_exact(region):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         pb = P.prepare_plan(sites=s900, candidates=cands, villages=villages, radius_m=8000.0, resolution_m=100.0)
-        grid = P._grid(None, pb.model, P._chain(s900, villages, None, "auto", "4g", None, 100.0, None, cands)[6],
-                       8000.0, 100.0, pb.sites)
-        kw = {"model": pb.model, "params": pb.params, "tech": "4g", "rx_height_m": 1.5, "radius_m": 8000.0,
+        grid = P._grid(None, pb.candidate_models[0],
+                       P._chain(s900, villages, None, "auto", "4g", None, 100.0, None, cands)[6], 8000.0, 100.0,
+                       pb.sites)
+        kw = {"model": pb.candidate_models, "params": pb.params, "tech": "4g", "rx_height_m": 1.5, "radius_m": 8000.0,
                   "usable_dbm": pb.usable_dbm}
         full = P.coverage_matrix(pb.candidates, grid, pb.matrix.open_cells, limit_reach=False, **kw)
         two = P.coverage_matrix(pb.candidates, grid, pb.matrix.open_cells, workers=2, **kw)
         plan = coverage.plan_sites(problem=pb, budget=3, objective="covered_villages")
-    assert pb.model == "hata"
+    assert set(pb.candidate_models) == {"hata"}
     assert pb.matrix.matrix.nnz > 0
     assert (full.matrix != pb.matrix.matrix).nnz == 0
     assert (two.matrix != pb.matrix.matrix).nnz == 0

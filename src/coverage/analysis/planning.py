@@ -11,8 +11,8 @@ chosen sites (tested on the sample region against all pairs).
 * :func:`candidate_sites` proposes masts: hilltops (local DEM maxima near the villages to serve),
   a regular grid, the villages' own points, co-location on existing masts, or a user list.
 * :func:`coverage_matrix` runs the engine once per candidate on the run's grid (one
-  :class:`~coverage.engine.sweep.SiteGeometry` per candidate; the numba kernels run on ``workers``
-  threads) and keeps the village cells each candidate makes usable that no existing site serves.
+  :class:`~coverage.engine.sweep.SiteGeometry` each, one numba thread, ``workers`` processes) and
+  keeps the village cells each candidate makes usable that no existing site serves.
 * :func:`plan_sites` groups cells by the set of candidates covering them (a group is one variable,
   whatever its size) and solves with
 
@@ -282,47 +282,32 @@ def candidate_sites(villages, *, terrain=None, method: str | Sequence[str] = "hi
 
 def _chain(sites, villages, terrain, model, technology, bounds, resolution_m, model_params, candidates,
            hierarchy=None, repair=False):
-    """Existing sites, villages, terrain, model and parameters as :func:`run_villages` settles them."""
-    from ..io.terrain import Terrain, open_terrain
-    from .run import DEFAULT_EMPIRICAL_ENVIRONMENT, choose_model
+    """Existing sites, villages, terrain and bounds as :func:`run_villages` settles them; the model of each
+    candidate and the model parameters as :func:`coverage.predict` would settle them for existing + candidates.
+
+    Returns (sites or None, villages, terrain, candidates, candidate model names, params, bounds).
+    """
+    from ..engine.prepare import choose_models
+    from ..propagation import get_model
+    from .run import _chain_inputs
 
     tech = str(technology).lower()
-    v = villages if getattr(villages, "attrs", {}).get("code_system") and hasattr(villages, "geometry") \
-        else read_villages(villages, hierarchy=hierarchy, repair=repair)
-    if terrain is not None and not isinstance(terrain, Terrain):
-        terrain = open_terrain(terrain)
-    if sites is None:
-        s = None
-    else:
-        s = sites if isinstance(sites, pd.DataFrame) and "geometry" in sites.columns else \
-            (normalize_sites(sites) if isinstance(sites, pd.DataFrame) else read_sites(sites))
-        s = s[s["technology"] == tech].reset_index(drop=True)
-        if terrain is not None and len(s):
-            inside = np.asarray(terrain.contains(s["lon"].to_numpy(), s["lat"].to_numpy()), bool)
-            s = s[inside].reset_index(drop=True)
-        if len(s) == 0:
-            s = None
     c = candidates if isinstance(candidates, pd.DataFrame) and "geometry" in candidates.columns else \
         (normalize_sites(candidates) if isinstance(candidates, pd.DataFrame) else read_sites(candidates))
     c = c[c["technology"] == tech].reset_index(drop=True)
-    if terrain is not None:
-        inside = np.asarray(terrain.contains(c["lon"].to_numpy(), c["lat"].to_numpy()), bool)
-        if (~inside).any():
-            warnings.warn(f"{int((~inside).sum())} of {len(c)} candidates lie outside the terrain and are left out",
-                          CoverageWarning, stacklevel=3)
-        c = c[inside].reset_index(drop=True)
     if len(c) == 0:
-        raise InputError(f"no {tech} candidate sites (inside the terrain)")
-    freqs = set(c["freq_mhz"]) | (set() if s is None else set(s["freq_mhz"]))
-    m = choose_model(model, terrain is not None, freqs)
-    params = dict(model_params or {})
-    if m in ("hata", "cost231") and "environment" not in params:
-        params["environment"] = DEFAULT_EMPIRICAL_ENVIRONMENT
-    if bounds is None and terrain is None:
-        lo0, la0, lo1, la1 = v.total_bounds
-        pad = resolution_m / 111_000.0
-        bounds = (lo0 - pad, la0 - pad, lo1 + pad, la1 + pad)
-    return s, v, terrain, c, m, params, bounds
+        raise InputError(f"no {tech} candidate sites")
+    s, v, terrain, _, bounds = _chain_inputs(c if sites is None else sites, villages, terrain, [tech], bounds,
+                                             resolution_m, hierarchy, repair)
+    if sites is None:
+        s = None
+    else:
+        s = s[s["technology"] == tech].reset_index(drop=True)
+    freqs = np.concatenate([[] if s is None else s["freq_mhz"].to_numpy(float), c["freq_mhz"].to_numpy(float)])
+    names = choose_models(model, terrain is not None, freqs)
+    # predict's parameters are those of the run's first site's model (PerSiteModel.params)
+    params = get_model(names[0]).params(model_params)
+    return s, v, terrain, c, names[len(freqs) - len(c):], params, bounds
 
 
 def _grid(terrain, m, bounds, radius_m, resolution_m, sites):
@@ -442,11 +427,10 @@ def _usable_cells(grid, candidates, model, params, tech, rx_height_m, radius_m, 
     """
     import numba
 
-    from ..engine.prepare import _outside_geometry, _site_positions, _site_signal
-    from ..engine.sweep import SiteGeometry
-    from ..propagation import get_model
+    from ..engine.prepare import _geometry, _site_positions, _site_signal
+    from ..propagation import ProfileModel, get_model
 
-    m = get_model(model)
+    names = [model] * len(candidates) if isinstance(model, str) else list(model)
     sx, sy, _, _, inside = _site_positions(candidates, grid.transform, grid.crs, grid.shape)
     ncols = grid.shape[1]
     cell_m = float(np.hypot(*grid.cell_size_m()))
@@ -456,16 +440,14 @@ def _usable_cells(grid, candidates, model, params, tech, rx_height_m, radius_m, 
     try:
         for j in range(len(candidates)):
             row = candidates.iloc[j]
+            m = get_model(names[j])
             reach = _reach_m(m, row, params, tech, rx_height_m, radius_m, usable_dbm, cell_m) if limit_reach \
                 else radius_m
-            if inside[j]:
-                geo = SiteGeometry.build(grid, float(sx[j]), float(sy[j]), reach)
-            else:
-                geo = _outside_geometry(grid, (float(sx[j]), float(sy[j])), reach)
+            geo = _geometry(grid, (float(sx[j]), float(sy[j])), reach, bool(inside[j]), isinstance(m, ProfileModel))
             if geo is None:
                 out.append(np.zeros(0, np.int64))
                 continue
-            sig = _site_signal(geo, row, m, params, tech, rx_height_m)
+            sig = _site_signal(geo, m, row, params, tech, rx_height_m)
             n_eval += int(np.isfinite(sig).sum())
             # compared in float32 as the best-server fold stores it; NaN (beyond the radius) is False
             rr, cc = np.nonzero(sig.astype(np.float32) >= usable_dbm)
@@ -507,10 +489,13 @@ def coverage_matrix(candidates, grid, open_cells, *, model, params, tech, rx_hei
     ncell = grid.shape[0] * grid.shape[1]
     lookup = np.full(ncell, -1, np.int64)
     lookup[open_cells] = np.arange(open_cells.size)
-    args = (model, params, tech, rx_height_m, radius_m, usable_dbm, limit_reach)
+    names = [model] * len(candidates) if isinstance(model, str) else list(model)
+    if len(names) != len(candidates):
+        raise InputError(f"model: one name, or one per candidate ({len(candidates)}), got {len(names)}")
+    args = (params, tech, rx_height_m, radius_m, usable_dbm, limit_reach)
     t0 = time.perf_counter()
     if nw == 1 or len(candidates) < 2 * nw:
-        cells, n_eval = _usable_cells(grid, candidates, *args)
+        cells, n_eval = _usable_cells(grid, candidates, names, *args)
     else:
         import multiprocessing as mp
         from concurrent.futures import ProcessPoolExecutor
@@ -520,7 +505,7 @@ def coverage_matrix(candidates, grid, open_cells, *, model, params, tech, rx_hei
         # the grid travels once per process (initializer), the candidates in chunks
         with ProcessPoolExecutor(max_workers=nw, mp_context=mp.get_context("spawn"), initializer=_set_worker_grid,
                                  initargs=(grid,)) as ex:
-            futs = [ex.submit(_usable_cells_in_worker, candidates.iloc[a:b], *args)
+            futs = [ex.submit(_usable_cells_in_worker, candidates.iloc[a:b], names[a:b], *args)
                     for a, b in itertools.pairwise(bounds) if b > a]
             parts = [f.result() for f in futs]
         cells = [c for part, _ in parts for c in part]
@@ -926,6 +911,8 @@ class PlanningProblem:
     resolution_m: float
     bounds: Any
     times: dict
+    model_params: Any = None  # as given (the re-run passes them on)
+    candidate_models: list = field(default_factory=list)  # model name of each candidate
 
 
 def prepare_plan(*, sites, candidates, villages, terrain=None, model: str = "auto", radius_m: float = 30_000.0,
@@ -943,20 +930,23 @@ def prepare_plan(*, sites, candidates, villages, terrain=None, model: str = "aut
     T = float(USABLE_DBM[tech] if usable_dbm is None else usable_dbm)
     st = StatusThresholds(STATUS_THRESHOLDS.blankspot_below if blankspot_below is None else float(blankspot_below),
                           STATUS_THRESHOLDS.covered_from if covered_from is None else float(covered_from))
-    s, v, terrain, cands, m, params, run_bounds = _chain(sites, villages, terrain, model, tech, bounds, resolution_m,
-                                                         model_params, candidates, hierarchy, repair)
+    s, v, terrain, cands, cmodels, params, run_bounds = _chain(sites, villages, terrain, model, tech, bounds,
+                                                               resolution_m, model_params, candidates, hierarchy,
+                                                               repair)
     v = with_population(v, population)
     times = {}
 
     # ---- baseline: existing sites on the run's grid, village cells as assess_villages weighs them
     t0 = time.perf_counter()
-    grid = _grid(terrain, m, run_bounds, radius_m, resolution_m, cands if s is None else s)
+    grid = _grid(terrain, cmodels[0], run_bounds, radius_m, resolution_m, cands if s is None else s)
     if s is not None:
-        base = predict(terrain, s, model=m, radius_m=radius_m, rx_height_m=rx_height_m, bounds=run_bounds,
-                       resolution_m=None if terrain is not None else resolution_m, technology=tech,
-                       model_params=params, progress=progress)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", CoverageWarning)  # the run says what it assumed (metadata)
+            base = predict(terrain, s, model=model, radius_m=radius_m, rx_height_m=rx_height_m, bounds=run_bounds,
+                           resolution_m=None if terrain is not None else resolution_m, technology=tech,
+                           model_params=model_params, progress=progress)
     else:
-        base = _empty_result(grid, tech, m, cands)
+        base = _empty_result(grid, tech, cmodels[0], cands)
     if tuple(base.transform)[:6] != tuple(grid.transform)[:6] or base.shape != grid.shape:
         raise InputError("internal: the planning grid differs from the run's grid")
     cache: dict = {}
@@ -970,12 +960,13 @@ def prepare_plan(*, sites, candidates, villages, terrain=None, model: str = "aut
     times["baseline_s"] = round(time.perf_counter() - t0, 3)
 
     # ---- coverage matrix and model
-    cm = coverage_matrix(cands, grid, open_cells, model=m, params=params, tech=tech, rx_height_m=rx_height_m,
+    cm = coverage_matrix(cands, grid, open_cells, model=cmodels, params=params, tech=tech, rx_height_m=rx_height_m,
                          radius_m=radius_m, usable_dbm=T, workers=workers, progress=progress)
     times["matrix_s"] = round(cm.seconds, 3)
 
-    return PlanningProblem(s, v, terrain, cands, m, params, tech, T, st, before, vc, usable_pair, cm, float(radius_m),
-                           float(rx_height_m), float(resolution_m), bounds, times)
+    return PlanningProblem(s, v, terrain, cands, model, params, tech, T, st, before, vc, usable_pair, cm,
+                           float(radius_m), float(rx_height_m), float(resolution_m), bounds, times, model_params,
+                           list(cmodels))
 
 
 def plan_sites(*, sites=None, candidates=None, villages=None, budget: float, objective: str = "blankspot_villages",
@@ -990,13 +981,9 @@ def plan_sites(*, sites=None, candidates=None, villages=None, budget: float, obj
 
     Parameters
     ----------
-    sites : path or DataFrame or None
-        The existing towers (``None``: none).
-    candidates : DataFrame or path
-        From :func:`candidate_sites` (or any sites table; a ``cost`` column is used when
-        ``cost='cost'``).
-    villages : GeoDataFrame or path
-        As for :func:`coverage.run_villages` (``hierarchy``, ``repair`` passed on).
+    sites, candidates, villages :
+        Existing towers (path, table or ``None``), candidate masts (:func:`candidate_sites` or any
+        sites table) and villages (as for :func:`coverage.run_villages`; ``hierarchy``, ``repair``).
     budget : float
         Number of new masts, or the total cost when ``cost`` is given.
     objective : {'blankspot_villages', 'covered_villages', 'population'}
@@ -1044,10 +1031,8 @@ def plan_sites(*, sites=None, candidates=None, villages=None, budget: float, obj
                                population=population, workers=workers, hierarchy=hierarchy, repair=repair,
                                progress=progress)
     pb = problem
-    s, v, terrain, cands, m, params, tech, T, st = (pb.sites, pb.villages, pb.terrain, pb.candidates, pb.model,
-                                                    pb.params, pb.technology, pb.usable_dbm, pb.status_thresholds)
-    before, vc, usable_pair, cm, open_cells = pb.before, pb.cells, pb.usable_pair, pb.matrix, pb.matrix.open_cells
-    radius_m, rx_height_m, resolution_m, bounds = pb.radius_m, pb.rx_height_m, pb.resolution_m, pb.bounds
+    s, v, cands, st = pb.sites, pb.villages, pb.candidates, pb.status_thresholds
+    before, vc, usable_pair, cm = pb.before, pb.cells, pb.usable_pair, pb.matrix
     times = dict(pb.times)
     cvec = _cost_vector(cost, cands)
     t0 = time.perf_counter()
@@ -1087,20 +1072,7 @@ def plan_sites(*, sites=None, candidates=None, villages=None, budget: float, obj
     ch = _chosen_table(mdl, chosen, cands, cvec, st)
 
     # ---- the plan's village table: a re-run of the chain on existing + chosen sites
-    meta = {"model": m, "model_params": params, "technology": tech, "usable_dbm": T, "radius_m": float(radius_m),
-            "resolution_m": None if terrain is not None else float(resolution_m), "has_terrain": terrain is not None,
-            "budget": float(budget), "cost": "count" if cost is None else "cost", "n_candidates": len(cands),
-            "n_existing_sites": 0 if s is None else len(s), "n_villages": len(v),
-            "n_open_cells": int(open_cells.size), "n_groups": int(mdl.n_groups),
-            "matrix_nnz": int(cm.matrix.nnz), "cell_evaluations": int(cm.cell_evaluations), "workers": cm.workers,
-            "solver_status": str(status), "time_limit_s": float(time_limit_s), "mip_rel_gap": float(mip_rel_gap),
-            "milp_gap_highs": None if res is None or getattr(res, "mip_gap", None) is None else float(res.mip_gap),
-            "status_thresholds": {"blankspot_below": st.blankspot_below, "covered_from": st.covered_from},
-            "greedy_guarantee": ("(1-1/e) of the optimum (population, count budget: submodular)"
-                                 if objective == "population" and cost is None else
-                                 "none on a village count (threshold objective, not submodular); greedy runs on "
-                                 "the submodular surrogate sum min(1, share/threshold)"),
-            "times": times}
+    meta = _plan_metadata(pb, mdl, budget, cost, status, res, time_limit_s, mip_rel_gap, objective, times)
     run = None
     table = before.copy()
     table["usable_share"] = sh
@@ -1186,5 +1158,27 @@ def _rerun(s, ch, pb: PlanningProblem, progress):
         warnings.simplefilter("ignore", CoverageWarning)
         return run_villages(after, pb.villages, terrain=pb.terrain, model=pb.model, technologies=[pb.technology],
                             bounds=pb.bounds, resolution_m=pb.resolution_m, radius_m=pb.radius_m,
-                            rx_height_m=pb.rx_height_m, model_params=pb.params, usable_dbm=pb.usable_dbm,
+                            rx_height_m=pb.rx_height_m, model_params=pb.model_params, usable_dbm=pb.usable_dbm,
                             blankspot_below=st.blankspot_below, covered_from=st.covered_from, progress=progress)
+
+
+def _plan_metadata(pb: PlanningProblem, mdl: _Model, budget, cost, status, res, time_limit_s, mip_rel_gap,
+                   objective, times) -> dict:
+    """Settings, sizes, solver status and times of a plan."""
+    cm, st, s = pb.matrix, pb.status_thresholds, pb.sites
+    return {
+        "model": pb.model, "candidate_models": {k: pb.candidate_models.count(k) for k in set(pb.candidate_models)},
+        "model_params": pb.params, "technology": pb.technology, "usable_dbm": pb.usable_dbm,
+        "radius_m": pb.radius_m, "resolution_m": None if pb.terrain is not None else pb.resolution_m,
+        "has_terrain": pb.terrain is not None, "budget": float(budget), "cost": "count" if cost is None else "cost",
+        "n_candidates": len(pb.candidates), "n_existing_sites": 0 if s is None else len(s),
+        "n_villages": len(pb.villages), "n_open_cells": int(cm.open_cells.size), "n_groups": int(mdl.n_groups),
+        "matrix_nnz": int(cm.matrix.nnz), "cell_evaluations": int(cm.cell_evaluations), "workers": cm.workers,
+        "solver_status": str(status), "time_limit_s": float(time_limit_s), "mip_rel_gap": float(mip_rel_gap),
+        "milp_gap_highs": None if res is None or getattr(res, "mip_gap", None) is None else float(res.mip_gap),
+        "status_thresholds": {"blankspot_below": st.blankspot_below, "covered_from": st.covered_from},
+        "greedy_guarantee": ("(1-1/e) of the optimum (population, count budget: submodular)"
+                             if objective == "population" and cost is None else
+                             "none on a village count (threshold objective, not submodular); greedy runs on "
+                             "the submodular surrogate sum min(1, share/threshold)"),
+        "times": times}
