@@ -69,6 +69,8 @@ from .analysis.calibration import Calibration, calibrate, validate  # noqa: E402
 from .analysis.indicator import indicator, indicator_by_technology  # noqa: E402
 from .analysis.run import VillageRun, run_villages  # noqa: E402
 from .analysis.survey import compare_podes_kabupaten, compare_survey  # noqa: E402
+from .analysis.planning import Plan, candidate_sites, plan_sites  # noqa: E402
+from .io.population import PopulationJoin, read_population  # noqa: E402
 
 # outputs (plot, kmz and interactive import matplotlib: loaded on first use)
 from .render.export import write_csv, write_excel, write_villages  # noqa: E402
@@ -85,6 +87,7 @@ __all__ = [
     "compare_podes_kabupaten", "read_idm", "read_podes", "read_podes_kabupaten", "itm",
     "read_measurements", "calibrate", "validate", "Calibration",
     "p1812", "p2108", "open_landcover", "uniform_landcover", "LandCover",
+    "candidate_sites", "plan_sites", "Plan", "read_population", "PopulationJoin",
 ]
 
 _LAZY_MODULES = {"plot": "coverage.render.plot", "kmz": "coverage.render.kmz",

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InputError
+from ..io.population import with_population
 from ..io.villages import read_villages
 from ..thresholds import (
     DEFAULT_SHADOWING_SIGMA_DB,
@@ -58,7 +59,7 @@ def run_villages(sites, villages, *, terrain=None, model: str = "auto", technolo
                  sigma_db: float = DEFAULT_SHADOWING_SIGMA_DB, hierarchy=None, repair: bool = False,
                  population_raster=None, out_dir=None, extrapolate: bool = False, note: str | None = None,
                  progress: bool | None = False, fill_voids: bool = True, landcover=None,
-                 clutter: str | None = None, clutter_loss: str | None = None) -> VillageRun:
+                 clutter: str | None = None, clutter_loss: str | None = None, population=None) -> VillageRun:
     """Terrain (optional) + towers + villages -> village tables, indicator tables and files, in one call.
 
     A pipeline: inputs (:func:`_chain_inputs`) -> per technology, predict and assess
@@ -87,6 +88,9 @@ def run_villages(sites, villages, *, terrain=None, model: str = "auto", technolo
         the one default Hata / COST-231 environment, :data:`coverage.propagation.hata.DEFAULT_ENVIRONMENT`).
     usable_dbm, blankspot_below, covered_from, sigma_db, population_raster
         Passed to :func:`assess_villages`.
+    population : PopulationJoin, Series by kode or census CSV path, optional
+        People per village (e.g. the 2010 census, :func:`coverage.read_population`): fills the
+        villages' ``population`` column, so the indicator gets its population term.
     out_dir : path, optional
         Write ``villages_<tech>.csv``, ``villages_<tech>.geojson``, ``indicator_<level>.csv``,
         ``indicators.xlsx`` and ``metadata.json`` there, as one set (see :func:`coverage.render.export.write_run`).
@@ -108,6 +112,7 @@ def run_villages(sites, villages, *, terrain=None, model: str = "auto", technolo
     t0 = time.perf_counter()
     s, v, terrain, techs, bounds = _chain_inputs(sites, villages, terrain, technologies, bounds, resolution_m,
                                                  hierarchy, repair, fill_voids)
+    v = with_population(v, population)
     tables, results = _assess_technologies(
         s, v, terrain, techs, bounds, model=model, resolution_m=resolution_m, radius_m=radius_m,
         rx_height_m=rx_height_m, model_params=model_params, extrapolate=extrapolate, progress=progress,
@@ -212,6 +217,7 @@ def _run_metadata(s, v, terrain, techs, tables, results, bounds, resolution_m, r
         "sites_off_grid": {t: r.metadata.get("sites_off_grid", {}) for t, r in results.items()},
         "villages_source": v.attrs.get("source"), "n_villages": int(len(v)),
         "code_system": v.attrs.get("code_system"), "repaired_geometries": v.attrs.get("repaired", []),
+        "population_source": v.attrs.get("population_source"),
         "resolution_m": None if terrain is not None else float(resolution_m),
         "bounds": None if bounds is None else [float(b) for b in bounds], "radius_m": float(radius_m),
         "rx_height_m": float(rx_height_m), "usable_dbm": primary.attrs["usable_dbm"],

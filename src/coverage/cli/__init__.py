@@ -81,7 +81,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 #: Modules (relative to this package) that add sub-commands: ``add_parser(subparsers)``, ``run(args)``.
-COMMAND_MODULES: list[str] = ["predict", "maps", "villages", "calibrate"]
+COMMAND_MODULES: list[str] = ["predict", "maps", "villages", "calibrate", "plan"]
 
 
 def _command_modules():
