@@ -47,6 +47,11 @@ EXAMPLES = {
     "validate": ("error statistics of a model or a calibration against measurements, per site and distance",
                  "blankspot validate --measurements drive.csv --sites sites.csv --model out/cal.json "
                  "--out-dir out/validation"),
+    "plan": ("choose new masts among candidates to turn the most blankspot villages (or people) covered",
+             "blankspot plan --terrain data/samples/terrain.tif --sites data/samples/sites.csv "
+             "--villages data/samples/villages.geojson --candidates hilltops --budget 2 --objective covered_villages "
+             "--radius 10000 "
+             "--out-dir out/plan"),
 }
 
 #: Options whose value may start with a minus sign (a southern latitude, a western longitude).

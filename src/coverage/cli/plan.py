@@ -121,9 +121,10 @@ def _maps(plan, terrain, out: Path) -> dict:
     res = plan.run.results[plan.metadata["technology"]]
     # the proposed masts are the sites drawn; the existing ones show through their coverage
     ax = plot.plot_coverage(res, terrain, plan.villages, sites=plan.chosen,
-                            title=f"Plan: {len(plan.chosen)} new masts ({plan.objective})")
+                            title=f"Plan: {len(plan.chosen)} new masts (objective: "
+                                  f"{plan.objective.replace('_', ' ')}); existing towers show through their coverage")
     png = out / "plan_map.png"
-    ax.figure.savefig(png, dpi=120)
+    ax.figure.savefig(png, dpi=120, bbox_inches="tight")  # the legend sits below the axes
     import matplotlib.pyplot as plt
 
     plt.close(ax.figure)
