@@ -240,7 +240,8 @@ def test_itm_through_the_engine_is_itm_on_each_cells_profile():
     rng = np.random.default_rng(5)
     z = np.cumsum(rng.normal(0, 6, (81, 81)), axis=1) + 200
     t = _terrain(z, cell=100.0)
-    r = _quiet(coverage.predict, t, _site_at(t, 40, 40), model="itm", radius_m=3950)
+    r = _quiet(coverage.predict, t, _site_at(t, 40, 40), model="itm", radius_m=3950, model_params={"exact": True})
+    fast = _quiet(coverage.predict, t, _site_at(t, 40, 40), model="itm", radius_m=3950)
     geo = SiteGeometry.build(Grid(t.elevation_m, t.transform, t.crs, False), *map(float, t.xy_of(40, 40)), 3950)
     z2d, nvalid = geo.profiles
     # a cell lying exactly on radial 0 (due north) at sample 30: ITM point to point on that profile
@@ -250,6 +251,10 @@ def test_itm_through_the_engine_is_itm_on_each_cells_profile():
                      epsilon=15.0, sigma=0.005, mdvar=12).loss_db
     assert r.best_dbm[row, 40] == pytest.approx(60.0 - expect, abs=1e-3)
     assert r.model == "itm" and np.isfinite(r.best_dbm[np.isfinite(geo.dist_m)]).all()
+    # the fast path (Delta h from adaptive nodes, coarser radials near the site) stays close to it
+    inside = np.isfinite(geo.dist_m)
+    assert np.isfinite(fast.best_dbm[inside]).all() and fast.best_dbm[row, 40] == pytest.approx(r.best_dbm[row, 40], abs=1.0)
+    assert fast.metadata["model_params"]["exact"] is False and r.metadata["model_params"]["exact"] is True
 
 
 def test_bounds_crop_the_terrain_and_keep_values(shared_file):

@@ -185,11 +185,45 @@ def _along(values2d, j, nv, kf):
     return values2d[j, k0] * (1.0 - t) + values2d[j, k0 + 1] * t
 
 
+@njit(cache=True, inline="always")
+def cell_level(kf, knom, levels):
+    """Radial level a cell at fractional sample ``kf`` reads: the largest l <= ``levels`` with
+    kf * 2**l <= knom, i.e. the coarsest radial subset (every 2**l-th radial) whose spacing at that
+    distance is still at most the spacing of all radials at the nominal radius (``knom`` samples)."""
+    lv = 0
+    while lv < levels and kf * (1 << (lv + 1)) <= knom:
+        lv += 1
+    return lv
+
+
+@njit(cache=True)
+def radial_first_samples(nrad, knom, levels, out):
+    """First sample of each radial that a cell can read under :func:`cell_level` (one sample of margin).
+
+    Radial j belongs to levels 0..t with t = min(trailing zeros of j, ``levels``) (radial 0: ``levels``);
+    cells read it only where their level is <= t, i.e. beyond knom / 2**(t+1) samples.
+    """
+    for j in range(nrad):
+        t = 0
+        while t < levels and (j >> t) & 1 == 0:
+            t += 1
+        if t >= levels:
+            out[j] = 1
+        else:
+            out[j] = max(1, int(math.floor(knom / (1 << (t + 1)))) - 1)
+
+
 @njit(cache=True, parallel=True)
-def radials_to_cells(values2d, nvalid, ds, dist, az, out):
+def radials_to_cells(values2d, nvalid, ds, dist, az, out, knom=0.0, levels=0):
     """Value of each cell interpolated from the radial samples around it: linear in distance along
     the two radials that bracket its azimuth, then linear in azimuth between them (one radial when
-    the other has no value there)."""
+    the other has no value there).
+
+    With ``levels`` > 0 a cell closer to the site than ``knom / 2**l`` samples brackets its azimuth
+    with every 2**l-th radial only (:func:`cell_level`): near the site the radials are denser than
+    the cells, and the samples no cell reads are never computed (:func:`radial_first_samples`).
+    ``levels`` = 0 is the plain mapping on all radials.
+    """
     nrad = values2d.shape[0]
     dalpha = 2.0 * math.pi / nrad
     h, w = dist.shape
@@ -200,11 +234,19 @@ def radials_to_cells(values2d, nvalid, ds, dist, az, out):
                 out[r, c] = np.nan
                 continue
             a = az[r, c] / dalpha
-            j0 = int(math.floor(a))
-            ta = a - j0
-            j0 = j0 % nrad
-            j1 = (j0 + 1) % nrad
             kf = d / ds
+            lv = cell_level(kf, knom, levels) if levels > 0 else 0
+            ja = int(math.floor(a))
+            if lv == 0:
+                ta = a - ja
+                j0 = ja % nrad
+                j1 = (j0 + 1) % nrad
+            else:
+                span = 1 << lv
+                jb = (ja >> lv) << lv
+                ta = (a - jb) / span
+                j0 = jb % nrad
+                j1 = (j0 + span) % nrad
             v0 = _along(values2d, j0, nvalid[j0], kf)
             v1 = _along(values2d, j1, nvalid[j1], kf)
             if v0 == v0 and v1 == v1:

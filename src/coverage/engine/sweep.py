@@ -10,8 +10,12 @@ For one site and radius, :class:`SiteGeometry` holds
   mirroring and quarter turns).
 
 Radio physics runs afterwards on these arrays (:meth:`SiteGeometry.loss_db`): a profile model gives
-the excess loss over free space at every radial sample; each cell takes it from its nearest radial,
-linearly in distance, and adds free-space loss over its own 3-D distance. This is the pycraf idea:
+the excess loss over free space at the radial samples; each cell takes it from the two radials that
+bracket its azimuth, linearly in distance and azimuth, and adds free-space loss over its own 3-D
+distance. Near the site the radials are denser than the cells: a cell at less than 1/2**l of the
+nominal radius reads only every 2**l-th radial (still at most ``step_m`` apart there), so the samples
+that no cell reads are skipped by models that declare ``skips_samples`` (``k_first`` per radial);
+``exact=True`` turns this off and reads every radial, as the per-sample reference does. This is the pycraf idea:
 terrain geometry is frequency-independent, so a second frequency or height reuses it.
 """
 
@@ -27,6 +31,10 @@ from ..io.terrain import WGS84_A, WGS84_E2
 from ..io.terrain import cell_size_m as grid_cell_size_m
 from ..propagation import DistanceModel, ProfileModel, get_model
 from . import _kernels as K
+
+#: Coarsest radial subset used near the site (every 2**MAX_LEVELS-th radial); limited further by the
+#: power of two that divides ``nrad``.
+MAX_LEVELS = 6
 
 
 @dataclass
@@ -127,18 +135,43 @@ class SiteGeometry:
             self._profiles = (z2d, nvalid)
         return self._profiles
 
+    @property
+    def radial_levels(self) -> int:
+        """Number of radial levels near the site (0: every cell reads the two nearest radials)."""
+        tz = (self.nrad & -self.nrad).bit_length() - 1
+        return min(tz, MAX_LEVELS)
+
+    @property
+    def k_nominal(self) -> float:
+        """Distance (in samples) at which neighbouring radials are ``step_m`` apart (the nominal radius)."""
+        return self.nrad / (2.0 * math.pi)
+
+    def k_first(self, levels: int | None = None) -> np.ndarray:
+        """First sample of each radial that some cell reads (int64, ``nrad``); see :mod:`._kernels`."""
+        out = np.empty(self.nrad, dtype=np.int64)
+        K.radial_first_samples(self.nrad, self.k_nominal, self.radial_levels if levels is None else levels, out)
+        return out
+
     def loss_db(self, model, *, freq_mhz: float, h_tx_m: float, h_rx_m: float, **params) -> np.ndarray:
-        """Basic transmission loss (dB) on the window; NaN outside the radius."""
+        """Basic transmission loss (dB) on the window; NaN outside the radius.
+
+        ``exact=True`` (profile models that have it) computes every sample of every radial with the
+        reference method and maps cells from all radials: today's per-sample result.
+        """
         m = get_model(model)
         if isinstance(m, DistanceModel):
             return m.loss_db(self.dist_m, freq_mhz=freq_mhz, h_tx_m=h_tx_m, h_rx_m=h_rx_m, **params)
         if not isinstance(m, ProfileModel):
             raise InputError(f"model {m.name!r} is neither a distance nor a profile model")
         z2d, nvalid = self.profiles
+        levels = 0 if params.get("exact", False) else self.radial_levels
+        if levels and getattr(m, "skips_samples", False):
+            params = dict(params, k_first=self.k_first(levels))
         excess = m.radial_excess_db(z2d, nvalid, self.step_m, freq_mhz=freq_mhz, h_tx_m=h_tx_m, h_rx_m=h_rx_m,
                                     **params)
         cell_excess = np.empty_like(self.dist_m)
-        K.radials_to_cells(excess, nvalid, self.step_m, self.dist_m, self.azimuth_rad, cell_excess)
+        K.radials_to_cells(excess, nvalid, self.step_m, self.dist_m, self.azimuth_rad, cell_excess,
+                           self.k_nominal, levels)
         loss = np.empty_like(self.dist_m)
         h_ts = self.site_ground_m + h_tx_m
         K.free_space_plus(cell_excess, self.dist_m, self.ground_m, h_ts if m.free_space_3d else np.nan,

@@ -20,6 +20,7 @@ from ._kernels.p526 import (
     delta_bullington,
     delta_bullington_radials,
     delta_bullington_radials_exact,
+    delta_bullington_radials_from,
 )
 from ._kernels.p526 import (
     knife_edge_loss_db as _j,
@@ -89,13 +90,22 @@ def path_loss_db(distances_m, heights_m, *, h_tx_m, h_rx_m, freq_mhz, **kw) -> f
 
 
 class P526(ProfileModel):
+    #: Accepts ``k_first`` (first sample to evaluate per radial) from the engine.
+    skips_samples = True
+
     def radial_excess_db(self, z2d, nvalid, step_m, *, freq_mhz, h_tx_m, h_rx_m, k_factor=4.0 / 3.0,
-                         pol="vertical", eps_r=22.0, sigma_s=0.003, exact=False, **params):
+                         pol="vertical", eps_r=22.0, sigma_s=0.003, exact=False, k_first=None, **params):
         out = np.empty(z2d.shape, dtype=np.float64)
-        fn = delta_bullington_radials_exact if exact else delta_bullington_radials
-        fn(np.ascontiguousarray(z2d, dtype=np.float64), np.ascontiguousarray(nvalid, dtype=np.int64),
-           float(step_m), float(h_tx_m), float(h_rx_m), float(k_factor) * EARTH_RADIUS_M, float(freq_mhz),
-           float(eps_r), float(sigma_s), _pol_code(pol), out)
+        args = (float(step_m), float(h_tx_m), float(h_rx_m), float(k_factor) * EARTH_RADIUS_M, float(freq_mhz),
+                float(eps_r), float(sigma_s), _pol_code(pol), out)
+        z2d = np.ascontiguousarray(z2d, dtype=np.float64)
+        nvalid = np.ascontiguousarray(nvalid, dtype=np.int64)
+        if exact:
+            delta_bullington_radials_exact(z2d, nvalid, *args)
+        elif k_first is not None:
+            delta_bullington_radials_from(z2d, nvalid, np.ascontiguousarray(k_first, dtype=np.int64), *args)
+        else:
+            delta_bullington_radials(z2d, nvalid, *args)
         return out
 
 
@@ -105,5 +115,5 @@ P526_MODEL = P526(
     reference="ITU-R P.526-15 §4.5; ITU-R P.1812-7 §4.3 and Att. 1 §5.6",
     validity=Validity(freq_mhz=(30.0, 6000.0), distance_km=(0.0, 3000.0), h_tx_m=(1.0, 3000.0),
                       h_rx_m=(1.0, 3000.0)),
-    defaults={"k_factor": 4.0 / 3.0, "pol": "vertical", "eps_r": 22.0, "sigma_s": 0.003},
+    defaults={"k_factor": 4.0 / 3.0, "pol": "vertical", "eps_r": 22.0, "sigma_s": 0.003, "exact": False},
 )

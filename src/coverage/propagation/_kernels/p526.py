@@ -410,8 +410,9 @@ def _smooth_bullington(k, ds, h1, h2, ce, lam):
 
 @njit(cache=True)
 def _radial(z, nvalid, ds, h_tx, h_rx, ae_m, freq_mhz, eps_r, sigma_s, pol, out,
-            cx, cy, rx_, ry_):
-    """Excess loss over free space (dB) for receivers at samples 1..nvalid-1 of one radial.
+            cx, cy, rx_, ry_, kfirst):
+    """Excess loss over free space (dB) for receivers at samples kfirst..nvalid-1 of one radial
+    (earlier samples only feed the running state and are NaN).
 
     ``z[k]`` is the ground height at distance k*ds; transmitter antenna at z[0] + h_tx, receiver
     antennas at z[k] + h_rx. ``cx, cy`` and ``rx_, ry_`` are scratch arrays for two upper hulls:
@@ -427,7 +428,7 @@ def _radial(z, nvalid, ds, h_tx, h_rx, ae_m, freq_mhz, eps_r, sigma_s, pol, out,
     if nvalid < 2:
         return
     # Receiver at sample 1: no intermediate point, free space.
-    out[1] = 0.0
+    out[1] = 0.0 if kfirst <= 1 else np.nan
     # running state over intermediate points 1..k-1
     mc = 0  # curved hull size
     mr = 0  # raw hull size
@@ -462,6 +463,9 @@ def _radial(z, nvalid, ds, h_tx, h_rx, ae_m, freq_mhz, eps_r, sigma_s, pol, out,
             # first segment (0,1) as well
             v1 += ds * (z[1] + z[0])
             v2 += ds * (z[1] * (2.0 * ds) + z[0] * ds)
+        if k < kfirst:
+            out[k] = np.nan  # no cell reads this sample (engine.sweep): state only
+            continue
         dtot = dk
         hrs = z[k] + h_rx
         # ---- Bullington on the actual profile (S_tim from the running max, S_rim from the hull)
@@ -532,7 +536,21 @@ def delta_bullington_radials(z2d, nvalid, ds, h_tx, h_rx, ae_m, freq_mhz, eps_r,
         rx_ = np.empty(nsamp)
         ry_ = np.empty(nsamp)
         _radial(z2d[j], nvalid[j], ds, h_tx, h_rx, ae_m, freq_mhz, eps_r, sigma_s, pol,
-                out2d[j], cx, cy, rx_, ry_)
+                out2d[j], cx, cy, rx_, ry_, 1)
+
+
+@njit(cache=True, parallel=True)
+def delta_bullington_radials_from(z2d, nvalid, kfirst, ds, h_tx, h_rx, ae_m, freq_mhz, eps_r, sigma_s,
+                                  pol, out2d):
+    """:func:`delta_bullington_radials` evaluated from sample ``kfirst[j]`` of radial j on (NaN before)."""
+    nrad, nsamp = z2d.shape
+    for j in prange(nrad):
+        cx = np.empty(nsamp)
+        cy = np.empty(nsamp)
+        rx_ = np.empty(nsamp)
+        ry_ = np.empty(nsamp)
+        _radial(z2d[j], nvalid[j], ds, h_tx, h_rx, ae_m, freq_mhz, eps_r, sigma_s, pol,
+                out2d[j], cx, cy, rx_, ry_, kfirst[j])
 
 
 @njit(cache=True, parallel=True)
