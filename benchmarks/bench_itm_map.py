@@ -106,12 +106,15 @@ def itm_map(t1, repeat, n_cells, quick):
                                                    progress=False), 1 if (quick or name == "exact") else repeat)
         run[name] = r
         geo = SiteGeometry.build(Grid(t1.elevation_m, t1.transform, t1.crs, True), *SITE, 20_000.0)
-        nv = geo.profiles[1]
-        kf = geo.k_first(0 if name == "exact" else None)
+        if name == "exact":
+            nrad, nv, kf = geo.nrad, geo.profiles[1], 1
+        else:
+            rs = geo.radial_set
+            nrad, nv, kf = rs.nrad, rs.profiles[1], rs.k_first
         computed = int(np.maximum(nv - kf, 0).sum())
         cells = r.metadata["cell_evaluations"]
         emit(bench="itm_map", path=name, grid="1 arc-second 3601x3601", radius_m=20_000, cells=cells,
-             radials=geo.nrad, samples_per_radial=int(nv.max()), samples_computed=computed,
+             radials=nrad, samples_per_radial=int(nv.max()), samples_computed=computed,
              samples_per_cell=round(computed / cells, 3), seconds_median=round(statistics.median(ts), 3),
              seconds_all=[round(x, 3) for x in ts], loadavg=os.getloadavg()[0],
              splat2_seconds="9.9-12.9", speedup_vs_splat2_low=round(9.9 / statistics.median(ts), 1))

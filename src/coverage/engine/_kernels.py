@@ -90,6 +90,52 @@ def bilinear_off(z, row, col, row_off, col_off):
     return top * (1.0 - fr) + bot * fr
 
 
+@njit(cache=True, inline="always")
+def _lat_tables(sx, sy, geographic, a, e2, rmax, step):
+    ntab = int(2.0 * rmax / step) + 3
+    lat_tab = np.empty(ntab)
+    lonk_tab = np.empty(ntab)
+    if geographic:
+        for i in range(ntab):
+            north = -rmax + i * step
+            x1, y1 = local_to_grid(1.0, north, sx, sy, geographic, a, e2)
+            lat_tab[i] = y1
+            lonk_tab[i] = x1 - sx  # degrees of longitude per metre east at this northing
+    return lat_tab, lonk_tab
+
+
+@njit(cache=True, inline="always")
+def _profile_one(elev, row_off, col_off, x_left, dx, y_top, dy, sx, sy, geographic, az, ds, nsamp,
+                 rmax, step, lat_tab, lonk_tab, zrow):
+    # one radial: bilinear heights every ds m on azimuth az; returns the number of valid samples
+    nr, nc = elev.shape
+    sa = math.sin(az)
+    ca = math.cos(az)
+    nv = nsamp
+    for k in range(nsamp):
+        s = k * ds
+        east = s * sa
+        north = s * ca
+        if geographic:
+            f = (north + rmax) / step
+            i0 = int(f)
+            t = f - i0
+            y = lat_tab[i0] * (1.0 - t) + lat_tab[i0 + 1] * t
+            x = sx + east * (lonk_tab[i0] * (1.0 - t) + lonk_tab[i0 + 1] * t)
+        else:
+            x = sx + east
+            y = sy + north
+        col = (x - x_left) / dx - 0.5
+        row = (y - y_top) / dy - 0.5
+        if row < row_off - 0.5 or col < col_off - 0.5 or row > row_off + nr - 0.5 or col > col_off + nc - 0.5:
+            nv = k
+            break
+        zrow[k] = bilinear_off(elev, row, col, row_off, col_off)
+    for k in range(nv, zrow.shape[0]):
+        zrow[k] = np.nan
+    return nv
+
+
 @njit(cache=True, parallel=True)
 def radial_profiles(elev, row_off, col_off, x_left, dx, y_top, dy, sx, sy, geographic, a, e2, ds, z2d, nvalid):
     """Fill ``z2d[j, k]`` with the bilinear ground height at distance k*ds on azimuth 2*pi*j/nrad.
@@ -104,45 +150,80 @@ def radial_profiles(elev, row_off, col_off, x_left, dx, y_top, dy, sx, sy, geogr
     of the site frame at each of the ~10^6 samples.
     """
     nrad, nsamp = z2d.shape
-    nr, nc = elev.shape
     rmax = (nsamp + 1) * ds
     step = ds / 16.0
-    ntab = int(2.0 * rmax / step) + 3
-    lat_tab = np.empty(ntab)
-    lonk_tab = np.empty(ntab)
-    if geographic:
-        for i in range(ntab):
-            north = -rmax + i * step
-            x1, y1 = local_to_grid(1.0, north, sx, sy, geographic, a, e2)
-            lat_tab[i] = y1
-            lonk_tab[i] = x1 - sx  # degrees of longitude per metre east at this northing
+    lat_tab, lonk_tab = _lat_tables(sx, sy, geographic, a, e2, rmax, step)
     for j in prange(nrad):
-        az = 2.0 * math.pi * j / nrad
-        sa = math.sin(az)
-        ca = math.cos(az)
-        nv = nsamp
-        for k in range(nsamp):
-            s = k * ds
-            east = s * sa
-            north = s * ca
-            if geographic:
-                f = (north + rmax) / step
-                i0 = int(f)
-                t = f - i0
-                y = lat_tab[i0] * (1.0 - t) + lat_tab[i0 + 1] * t
-                x = sx + east * (lonk_tab[i0] * (1.0 - t) + lonk_tab[i0 + 1] * t)
-            else:
-                x = sx + east
-                y = sy + north
-            col = (x - x_left) / dx - 0.5
-            row = (y - y_top) / dy - 0.5
-            if row < row_off - 0.5 or col < col_off - 0.5 or row > row_off + nr - 0.5 or col > col_off + nc - 0.5:
-                nv = k
-                break
-            z2d[j, k] = bilinear_off(elev, row, col, row_off, col_off)
-        nvalid[j] = nv
-        for k in range(nv, nsamp):
-            z2d[j, k] = np.nan
+        nvalid[j] = _profile_one(elev, row_off, col_off, x_left, dx, y_top, dy, sx, sy, geographic,
+                                 2.0 * math.pi * j / nrad, ds, nsamp, rmax, step, lat_tab, lonk_tab, z2d[j])
+
+
+@njit(cache=True, parallel=True)
+def radial_profiles_dir(elev, row_off, col_off, x_left, dx, y_top, dy, sx, sy, geographic, a, e2, az_j, ds_j,
+                        nmax_j, z2d, nvalid):
+    """:func:`radial_profiles` for radials at azimuths ``az_j`` (rad), each with its own spacing
+    ``ds_j`` (m) and at most ``nmax_j`` samples (the radius)."""
+    nrad, nsamp = z2d.shape
+    ds_min = np.inf
+    rmax = 0.0
+    for j in range(nrad):
+        ds_min = min(ds_min, ds_j[j])
+        rmax = max(rmax, (nmax_j[j] + 1) * ds_j[j])
+    step = ds_min / 16.0
+    lat_tab, lonk_tab = _lat_tables(sx, sy, geographic, a, e2, rmax, step)
+    for j in prange(nrad):
+        nvalid[j] = _profile_one(elev, row_off, col_off, x_left, dx, y_top, dy, sx, sy, geographic,
+                                 az_j[j], ds_j[j], min(nmax_j[j], nsamp), rmax, step, lat_tab, lonk_tab, z2d[j])
+
+
+@njit(cache=True, inline="always")
+def _perp_density(az, ew, ns):
+    # radials per metre of arc at azimuth az: the inverse of the cell spacing across the radial
+    # (the distance between cell centres along (cos az, -sin az) on the ew x ns lattice's ellipse)
+    c = math.cos(az) / ew
+    s = math.sin(az) / ns
+    return math.sqrt(c * c + s * s)
+
+
+@njit(cache=True)
+def azimuth_table(ew, ns, phi):
+    """Cumulative radial density phi[i] = integral_0^(2 pi i/m) of 1/s_perp(az) d az (trapezoids),
+    m = len(phi) - 1: radial j sits where phi = j * phi[m] / nrad."""
+    m = phi.shape[0] - 1
+    h = 2.0 * math.pi / m
+    phi[0] = 0.0
+    prev = _perp_density(0.0, ew, ns)
+    for i in range(1, m + 1):
+        cur = _perp_density(i * h, ew, ns)
+        phi[i] = phi[i - 1] + 0.5 * (prev + cur) * h
+        prev = cur
+
+
+@njit(cache=True, inline="always")
+def azimuth_index(az, phi, nrad):
+    """Fractional radial index of azimuth az (rad, 0..2 pi) on the table of :func:`azimuth_table`."""
+    m = phi.shape[0] - 1
+    f = az / (2.0 * math.pi) * m
+    i = min(max(int(f), 0), m - 1)
+    t = f - i
+    return (phi[i] * (1.0 - t) + phi[i + 1] * t) / phi[m] * nrad
+
+
+@njit(cache=True)
+def radial_azimuths(phi, nrad, ew, ns, az_out, ds_out):
+    """Azimuth (rad) of each radial (the inverse of :func:`azimuth_index`) and its sample spacing (m):
+    the cell spacing along the radial, 1 / sqrt((sin az / ew)^2 + (cos az / ns)^2)."""
+    m = phi.shape[0] - 1
+    i = 0
+    for j in range(nrad):
+        target = j * phi[m] / nrad
+        while i < m - 1 and phi[i + 1] <= target:
+            i += 1
+        az = 2.0 * math.pi * (i + (target - phi[i]) / (phi[i + 1] - phi[i])) / m
+        az_out[j] = az
+        sa = math.sin(az) / ew
+        ca = math.cos(az) / ns
+        ds_out[j] = 1.0 / math.sqrt(sa * sa + ca * ca)
 
 
 @njit(cache=True, parallel=True)
@@ -186,44 +267,69 @@ def _along(values2d, j, nv, kf):
 
 
 @njit(cache=True, inline="always")
-def cell_level(kf, knom, levels):
-    """Radial level a cell at fractional sample ``kf`` reads: the largest l <= ``levels`` with
-    kf * 2**l <= knom, i.e. the coarsest radial subset (every 2**l-th radial) whose spacing at that
-    distance is still at most the spacing of all radials at the nominal radius (``knom`` samples)."""
+def cell_level(d, r_nom, levels):
+    """Radial level a cell at distance ``d`` reads: the largest l <= ``levels`` with d * 2**l <= r_nom,
+    i.e. the coarsest radial subset (every 2**l-th radial) whose spacing at that distance is still at
+    most the spacing of all radials at the nominal radius ``r_nom`` (same units as ``d``)."""
     lv = 0
-    while lv < levels and kf * (1 << (lv + 1)) <= knom:
+    while lv < levels and d * (1 << (lv + 1)) <= r_nom:
         lv += 1
     return lv
 
 
 @njit(cache=True)
-def radial_first_samples(nrad, knom, levels, out):
+def radial_first_samples(r_nom, ds_j, levels, out):
     """First sample of each radial that a cell can read under :func:`cell_level` (one sample of margin).
 
     Radial j belongs to levels 0..t with t = min(trailing zeros of j, ``levels``) (radial 0: ``levels``);
-    cells read it only where their level is <= t, i.e. beyond knom / 2**(t+1) samples.
+    cells read it only beyond r_nom / 2**(t+1), i.e. from that distance over ``ds_j[j]`` on.
     """
-    for j in range(nrad):
+    for j in range(out.shape[0]):
         t = 0
         while t < levels and (j >> t) & 1 == 0:
             t += 1
         if t >= levels:
             out[j] = 1
         else:
-            out[j] = max(1, int(math.floor(knom / (1 << (t + 1)))) - 1)
+            out[j] = max(1, int(math.floor(r_nom / (1 << (t + 1)) / ds_j[j])) - 1)
 
 
 @njit(cache=True, parallel=True)
-def radials_to_cells(values2d, nvalid, ds, dist, az, out, knom=0.0, levels=0):
+def radials_to_cells_dir(values2d, nvalid, ds_j, dist, az, phi, r_nom, levels, out):
+    """:func:`radials_to_cells` for the directional radial set (:func:`radial_azimuths`): the cell's
+    azimuth gives a fractional radial index through ``phi``, each radial has its own spacing, and a
+    cell at less than r_nom / 2**l reads every 2**l-th radial only (:func:`cell_level`)."""
+    nrad = values2d.shape[0]
+    h, w = dist.shape
+    for r in prange(h):
+        for c in range(w):
+            d = dist[r, c]
+            if not (d >= 0.0):
+                out[r, c] = np.nan
+                continue
+            a = azimuth_index(az[r, c], phi, nrad)
+            lv = cell_level(d, r_nom, levels)
+            span = 1 << lv
+            ja = int(math.floor(a))
+            jb = (ja >> lv) << lv
+            ta = (a - jb) / span
+            j0 = jb % nrad
+            j1 = (j0 + span) % nrad
+            v0 = _along(values2d, j0, nvalid[j0], d / ds_j[j0])
+            v1 = _along(values2d, j1, nvalid[j1], d / ds_j[j1])
+            if v0 == v0 and v1 == v1:
+                out[r, c] = v0 * (1.0 - ta) + v1 * ta
+            elif v0 == v0:
+                out[r, c] = v0
+            else:
+                out[r, c] = v1
+
+
+@njit(cache=True, parallel=True)
+def radials_to_cells(values2d, nvalid, ds, dist, az, out):
     """Value of each cell interpolated from the radial samples around it: linear in distance along
     the two radials that bracket its azimuth, then linear in azimuth between them (one radial when
-    the other has no value there).
-
-    With ``levels`` > 0 a cell closer to the site than ``knom / 2**l`` samples brackets its azimuth
-    with every 2**l-th radial only (:func:`cell_level`): near the site the radials are denser than
-    the cells, and the samples no cell reads are never computed (:func:`radial_first_samples`).
-    ``levels`` = 0 is the plain mapping on all radials.
-    """
+    the other has no value there)."""
     nrad = values2d.shape[0]
     dalpha = 2.0 * math.pi / nrad
     h, w = dist.shape
@@ -234,19 +340,11 @@ def radials_to_cells(values2d, nvalid, ds, dist, az, out, knom=0.0, levels=0):
                 out[r, c] = np.nan
                 continue
             a = az[r, c] / dalpha
+            j0 = int(math.floor(a))
+            ta = a - j0
+            j0 = j0 % nrad
+            j1 = (j0 + 1) % nrad
             kf = d / ds
-            lv = cell_level(kf, knom, levels) if levels > 0 else 0
-            ja = int(math.floor(a))
-            if lv == 0:
-                ta = a - ja
-                j0 = ja % nrad
-                j1 = (j0 + 1) % nrad
-            else:
-                span = 1 << lv
-                jb = (ja >> lv) << lv
-                ta = (a - jb) / span
-                j0 = jb % nrad
-                j1 = (j0 + span) % nrad
             v0 = _along(values2d, j0, nvalid[j0], kf)
             v1 = _along(values2d, j1, nvalid[j1], kf)
             if v0 == v0 and v1 == v1:

@@ -12,10 +12,9 @@ For one site and radius, :class:`SiteGeometry` holds
 Radio physics runs afterwards on these arrays (:meth:`SiteGeometry.loss_db`): a profile model gives
 the excess loss over free space at the radial samples; each cell takes it from the two radials that
 bracket its azimuth, linearly in distance and azimuth, and adds free-space loss over its own 3-D
-distance. Near the site the radials are denser than the cells: a cell at less than 1/2**l of the
-nominal radius reads only every 2**l-th radial (still at most ``step_m`` apart there), so the samples
-that no cell reads are skipped by models that declare ``skips_samples`` (``k_first`` per radial);
-``exact=True`` turns this off and reads every radial, as the per-sample reference does. This is the pycraf idea:
+distance. Models that declare ``radial_arrays`` (P.526, ITM) run on :class:`RadialSet` instead:
+radials spaced and sampled by the cell size across and along each direction, coarser near the site,
+with the samples no cell reads skipped; ``exact=True`` keeps the uniform radials above. This is the pycraf idea:
 terrain geometry is frequency-independent, so a second frequency or height reuses it.
 """
 
@@ -85,6 +84,7 @@ class SiteGeometry:
     step_m: float
     nrad: int
     _profiles: tuple[np.ndarray, np.ndarray] | None = field(default=None, repr=False)
+    _radial_set: "RadialSet | None" = field(default=None, repr=False)
 
     @classmethod
     def build(cls, grid: Grid, x: float, y: float, radius_m: float, step_m: float | None = None,
@@ -136,21 +136,12 @@ class SiteGeometry:
         return self._profiles
 
     @property
-    def radial_levels(self) -> int:
-        """Number of radial levels near the site (0: every cell reads the two nearest radials)."""
-        tz = (self.nrad & -self.nrad).bit_length() - 1
-        return min(tz, MAX_LEVELS)
-
-    @property
-    def k_nominal(self) -> float:
-        """Distance (in samples) at which neighbouring radials are ``step_m`` apart (the nominal radius)."""
-        return self.nrad / (2.0 * math.pi)
-
-    def k_first(self, levels: int | None = None) -> np.ndarray:
-        """First sample of each radial that some cell reads (int64, ``nrad``); see :mod:`._kernels`."""
-        out = np.empty(self.nrad, dtype=np.int64)
-        K.radial_first_samples(self.nrad, self.k_nominal, self.radial_levels if levels is None else levels, out)
-        return out
+    def radial_set(self) -> "RadialSet":
+        """The directional radials of the fast path (built on first use, then kept)."""
+        if self._radial_set is None:
+            ew, ns = self.grid.cell_size_m(self.y if self.grid.geographic else None)
+            self._radial_set = RadialSet.build(self, ew, ns)
+        return self._radial_set
 
     def loss_db(self, model, *, freq_mhz: float, h_tx_m: float, h_rx_m: float, **params) -> np.ndarray:
         """Basic transmission loss (dB) on the window; NaN outside the radius.
@@ -163,17 +154,79 @@ class SiteGeometry:
             return m.loss_db(self.dist_m, freq_mhz=freq_mhz, h_tx_m=h_tx_m, h_rx_m=h_rx_m, **params)
         if not isinstance(m, ProfileModel):
             raise InputError(f"model {m.name!r} is neither a distance nor a profile model")
-        z2d, nvalid = self.profiles
-        levels = 0 if params.get("exact", False) else self.radial_levels
-        if levels and getattr(m, "skips_samples", False):
-            params = dict(params, k_first=self.k_first(levels))
-        excess = m.radial_excess_db(z2d, nvalid, self.step_m, freq_mhz=freq_mhz, h_tx_m=h_tx_m, h_rx_m=h_rx_m,
-                                    **params)
         cell_excess = np.empty_like(self.dist_m)
-        K.radials_to_cells(excess, nvalid, self.step_m, self.dist_m, self.azimuth_rad, cell_excess,
-                           self.k_nominal, levels)
+        if params.get("exact", False) or not getattr(m, "radial_arrays", False):
+            z2d, nvalid = self.profiles
+            excess = m.radial_excess_db(z2d, nvalid, self.step_m, freq_mhz=freq_mhz, h_tx_m=h_tx_m,
+                                        h_rx_m=h_rx_m, **params)
+            K.radials_to_cells(excess, nvalid, self.step_m, self.dist_m, self.azimuth_rad, cell_excess)
+        else:
+            rs = self.radial_set
+            z2d, nvalid = rs.profiles
+            excess = m.radial_excess_db(z2d, nvalid, rs.step_m, freq_mhz=freq_mhz, h_tx_m=h_tx_m, h_rx_m=h_rx_m,
+                                        k_first=rs.k_first, **params)
+            K.radials_to_cells_dir(excess, nvalid, rs.step_m, self.dist_m, self.azimuth_rad, rs.phi, rs.r_nominal_m,
+                                   rs.levels, cell_excess)
         loss = np.empty_like(self.dist_m)
         h_ts = self.site_ground_m + h_tx_m
         K.free_space_plus(cell_excess, self.dist_m, self.ground_m, h_ts if m.free_space_3d else np.nan,
                           float(h_rx_m), float(freq_mhz), loss)
         return loss
+
+
+@dataclass
+class RadialSet:
+    """Radials spaced by the cell size across them, sampled by the cell size along them.
+
+    On a grid whose cells are ``ew`` x ``ns`` m, the spacing of cell centres across a radial at
+    azimuth az (clockwise from north) is s_perp = 1 / sqrt((cos az / ew)^2 + (sin az / ns)^2) and
+    along it s_along = 1 / sqrt((sin az / ew)^2 + (cos az / ns)^2). The radial density is made
+    proportional to 1 / s_perp (neighbours exactly s_perp apart at the radius) and each radial is
+    sampled every s_along: about one sample per cell in every direction, where uniform radials at
+    the smaller side oversample by ns/ew (2x at 60 degrees latitude). ``phi`` tabulates the
+    cumulative density, which maps a cell's azimuth to a fractional radial index.
+
+    Near the site the radials are denser than the cells: a cell closer than ``r_nominal_m / 2**l``
+    reads every 2**l-th radial only (still at most s_perp apart there), so the samples before
+    ``k_first[j]`` are never read, and models that declare ``radial_arrays`` skip them. On square
+    cells the set is the uniform one (up to rounding).
+    """
+
+    azimuth_rad: np.ndarray
+    step_m: np.ndarray
+    phi: np.ndarray
+    nrad: int
+    r_nominal_m: float
+    levels: int
+    k_first: np.ndarray
+    geometry: SiteGeometry = field(repr=False)
+    _profiles: tuple[np.ndarray, np.ndarray] | None = field(default=None, repr=False)
+
+    @classmethod
+    def build(cls, geo: SiteGeometry, ew: float, ns: float, table: int = 8192) -> "RadialSet":
+        phi = np.empty(table + 1)
+        K.azimuth_table(float(ew), float(ns), phi)
+        nrad = int(math.ceil(geo.radius_m * phi[-1] / 8.0)) * 8
+        az = np.empty(nrad)
+        step = np.empty(nrad)
+        K.radial_azimuths(phi, nrad, float(ew), float(ns), az, step)
+        levels = min((nrad & -nrad).bit_length() - 1, MAX_LEVELS)
+        r_nom = nrad / phi[-1]  # where neighbouring radials are exactly s_perp apart
+        k_first = np.empty(nrad, dtype=np.int64)
+        K.radial_first_samples(r_nom, step, levels, k_first)
+        return cls(az, step, phi, nrad, float(r_nom), levels, k_first, geo)
+
+    @property
+    def profiles(self) -> tuple[np.ndarray, np.ndarray]:
+        """(z2d, nvalid) of the directional radials (rows padded with NaN to the longest)."""
+        if self._profiles is None:
+            geo = self.geometry
+            nmax = (np.ceil(geo.radius_m / self.step_m) + 2).astype(np.int64)
+            z2d = np.empty((self.nrad, int(nmax.max())))
+            nvalid = np.empty(self.nrad, dtype=np.int64)
+            xl, dx, yt, dy = geo.grid.kernel_transform
+            K.radial_profiles_dir(geo.grid.elevation_m, geo.grid.row_off, geo.grid.col_off, xl, dx, yt, dy,
+                                  geo.x, geo.y, geo.grid.geographic, WGS84_A, WGS84_E2, self.azimuth_rad,
+                                  self.step_m, nmax, z2d, nvalid)
+            self._profiles = (z2d, nvalid)
+        return self._profiles

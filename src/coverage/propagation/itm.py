@@ -598,8 +598,8 @@ DH_TOL_M = 2.0
 class ItmModel(ProfileModel):
     #: ITM's own free-space term uses the ground distance; keep that for the cells too.
     free_space_3d = False
-    #: Accepts ``k_first`` (first sample to evaluate per radial) from the engine.
-    skips_samples = True
+    #: Takes a spacing per radial (``step_m`` array) and ``k_first`` (first sample read per radial).
+    radial_arrays = True
 
     def radial_excess_db(self, z2d, nvalid, step_m, *, freq_mhz, h_tx_m, h_rx_m, climate=1, n0=360.0, pol=1,
                          epsilon=15.0, sigma=0.005, mdvar=12, time=50.0, location=50.0, situation=50.0,
@@ -620,17 +620,18 @@ class ItmModel(ProfileModel):
         out = np.empty(z2d.shape, dtype=np.float64)
         z2d = np.ascontiguousarray(z2d, dtype=np.float64)
         nvalid = np.ascontiguousarray(nvalid, dtype=np.int64)
-        radio = (float(step_m), float(h_tx_m), float(h_rx_m), float(freq_mhz), int(climate), float(n0), int(pol),
+        radio = (float(h_tx_m), float(h_rx_m), float(freq_mhz), int(climate), float(n0), int(pol),
                  float(epsilon), float(sigma), int(mdvar), float(time), float(location), float(situation))
+        steps = np.ascontiguousarray(np.broadcast_to(np.asarray(step_m, dtype=np.float64), (z2d.shape[0],)))
         if exact:
-            itm_radials(z2d, nvalid, *radio, out)
-        elif k_first is not None or dh_tol_m >= 0:
+            itm_radials(z2d, nvalid, float(step_m), *radio, out)
+        elif k_first is not None or dh_tol_m >= 0 or np.ndim(step_m) == 1:
             kf = np.ones(z2d.shape[0], np.int64) if k_first is None else np.ascontiguousarray(k_first, np.int64)
-            itm_radials_fast(z2d, nvalid, kf, *radio, float(dh_tol_m), out)
+            itm_radials_fast(z2d, nvalid, kf, steps, *radio, float(dh_tol_m), out)
         else:
-            itm_radials(z2d, nvalid, *radio, out)  # (itm_radials_exact: the O(n^2) reference, tests)
-        d = np.arange(z2d.shape[1]) * float(step_m)
-        out -= free_space_loss_db(np.where(d > 0, d, np.nan), float(freq_mhz))[None, :]
+            itm_radials(z2d, nvalid, float(step_m), *radio, out)  # (itm_radials_exact: the O(n^2) reference)
+        d = np.arange(z2d.shape[1])[None, :] * steps[:, None]
+        out -= free_space_loss_db(np.where(d > 0, d, np.nan), float(freq_mhz))
         return out
 
 

@@ -90,22 +90,27 @@ def path_loss_db(distances_m, heights_m, *, h_tx_m, h_rx_m, freq_mhz, **kw) -> f
 
 
 class P526(ProfileModel):
-    #: Accepts ``k_first`` (first sample to evaluate per radial) from the engine.
-    skips_samples = True
+    #: Takes a spacing per radial (``step_m`` array) and ``k_first`` (first sample read per radial).
+    radial_arrays = True
 
     def radial_excess_db(self, z2d, nvalid, step_m, *, freq_mhz, h_tx_m, h_rx_m, k_factor=4.0 / 3.0,
                          pol="vertical", eps_r=22.0, sigma_s=0.003, exact=False, k_first=None, **params):
+        """Diffraction loss (dB) at the radial samples; ``step_m`` a scalar or one spacing per radial,
+        ``k_first`` the first sample to evaluate per radial (earlier ones NaN); ``exact=True`` the
+        per-profile method on every sub-profile (O(n^2) per radial, uniform spacing only)."""
         out = np.empty(z2d.shape, dtype=np.float64)
-        args = (float(step_m), float(h_tx_m), float(h_rx_m), float(k_factor) * EARTH_RADIUS_M, float(freq_mhz),
-                float(eps_r), float(sigma_s), _pol_code(pol), out)
         z2d = np.ascontiguousarray(z2d, dtype=np.float64)
         nvalid = np.ascontiguousarray(nvalid, dtype=np.int64)
+        radio = (float(h_tx_m), float(h_rx_m), float(k_factor) * EARTH_RADIUS_M, float(freq_mhz), float(eps_r),
+                 float(sigma_s), _pol_code(pol), out)
         if exact:
-            delta_bullington_radials_exact(z2d, nvalid, *args)
-        elif k_first is not None:
-            delta_bullington_radials_from(z2d, nvalid, np.ascontiguousarray(k_first, dtype=np.int64), *args)
+            delta_bullington_radials_exact(z2d, nvalid, float(step_m), *radio)
+        elif k_first is not None or np.ndim(step_m) == 1:
+            steps = np.ascontiguousarray(np.broadcast_to(np.asarray(step_m, dtype=np.float64), (z2d.shape[0],)))
+            kf = np.ones(z2d.shape[0], np.int64) if k_first is None else np.ascontiguousarray(k_first, np.int64)
+            delta_bullington_radials_from(z2d, nvalid, kf, steps, *radio)
         else:
-            delta_bullington_radials(z2d, nvalid, *args)
+            delta_bullington_radials(z2d, nvalid, float(step_m), *radio)
         return out
 
 

@@ -351,16 +351,17 @@ def itm_radials(elev2d, n_valid, step_m, h_tx_m, h_rx_m, freq_mhz, climate, n0, 
 
 
 @numba.njit(parallel=True, cache=True, nogil=True, error_model="numpy")
-def itm_radials_fast(elev2d, n_valid, k_first, step_m, h_tx_m, h_rx_m, freq_mhz, climate, n0, pol,
+def itm_radials_fast(elev2d, n_valid, k_first, step_j, h_tx_m, h_rx_m, freq_mhz, climate, n0, pol,
                      epsilon, sigma, mdvar, time, location, situation, dh_tol_m, out2d):
-    """The engine's fast path of :func:`itm_radials`: samples ``k_first[j]``.. of radial j only
-    (earlier ones are NaN: no cell reads them) and Delta h exact at adaptive nodes, linear between
-    (:func:`_delta_h_adaptive`, tolerance ``dh_tol_m`` m + 5 %). Horizons, fits, N_s, the
-    Longley-Rice attenuation and the variability stay exact at every computed sample: only the path
-    statistic Delta h is approximated."""
+    """The engine's fast path of :func:`itm_radials`: radial j sampled every ``step_j[j]`` m, its
+    samples from ``k_first[j]`` on only (earlier ones are NaN: no cell reads them), and Delta h exact
+    at adaptive nodes, linear between (:func:`_delta_h_adaptive`, tolerance ``dh_tol_m`` m + 5 %).
+    Horizons, fits, N_s, the Longley-Rice attenuation and the variability stay exact at every
+    computed sample; only the path statistic Delta h is approximated (and the receiver-horizon
+    distance is computed in one product instead of the reference's step-by-step sum)."""
     n_rad, n_col = elev2d.shape
     for j in numba.prange(n_rad):
-        _radial_alloc(elev2d, n_valid, j, n_col, step_m, h_tx_m, h_rx_m, freq_mhz, climate, n0,
+        _radial_alloc(elev2d, n_valid, j, n_col, step_j[j], h_tx_m, h_rx_m, freq_mhz, climate, n0,
                       pol, epsilon, sigma, mdvar, time, location, situation, out2d, k_first[j],
                       dh_tol_m)
 

@@ -540,16 +540,17 @@ def delta_bullington_radials(z2d, nvalid, ds, h_tx, h_rx, ae_m, freq_mhz, eps_r,
 
 
 @njit(cache=True, parallel=True)
-def delta_bullington_radials_from(z2d, nvalid, kfirst, ds, h_tx, h_rx, ae_m, freq_mhz, eps_r, sigma_s,
+def delta_bullington_radials_from(z2d, nvalid, kfirst, ds_j, h_tx, h_rx, ae_m, freq_mhz, eps_r, sigma_s,
                                   pol, out2d):
-    """:func:`delta_bullington_radials` evaluated from sample ``kfirst[j]`` of radial j on (NaN before)."""
+    """:func:`delta_bullington_radials` with radial j sampled every ``ds_j[j]`` m and evaluated from
+    sample ``kfirst[j]`` on (NaN before: the engine reads no cell there)."""
     nrad, nsamp = z2d.shape
     for j in prange(nrad):
         cx = np.empty(nsamp)
         cy = np.empty(nsamp)
         rx_ = np.empty(nsamp)
         ry_ = np.empty(nsamp)
-        _radial(z2d[j], nvalid[j], ds, h_tx, h_rx, ae_m, freq_mhz, eps_r, sigma_s, pol,
+        _radial(z2d[j], nvalid[j], ds_j[j], h_tx, h_rx, ae_m, freq_mhz, eps_r, sigma_s, pol,
                 out2d[j], cx, cy, rx_, ry_, kfirst[j])
 
 
