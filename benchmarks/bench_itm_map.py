@@ -109,7 +109,7 @@ def itm_map(t1, repeat, n_cells, quick):
         if name == "exact":
             nrad, nv, kf = geo.nrad, geo.profiles[1], 1
         else:
-            rs = geo.radial_set
+            rs = geo.radial_set("min")
             nrad, nv, kf = rs.nrad, rs.profiles[1], rs.k_first
         computed = int(np.maximum(nv - kf, 0).sum())
         cells = r.metadata["cell_evaluations"]
@@ -177,6 +177,44 @@ def p526_maps(t3, repeat):
         numba.set_num_threads(numba.config.NUMBA_NUM_THREADS)
 
 
+def p526_accuracy(t3, n_cells):
+    """P.526 fast map (directional radials, thinned near the site) and the exact=True map (uniform
+    radials, per-profile method on every sample) against P.526 on random cells' own geodesic profiles."""
+    import coverage
+    from coverage.propagation.p526 import path_loss_db
+
+    for lat_top in (None, 61.0):
+        t = t3 if lat_top is None else relabel(t3, lat_top)
+        lat = -35.5 if lat_top is None else lat_top - 0.5
+        s = site(149.5, lat)
+        maps = {}
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            for name, params in (("fast", {}), ("exact", {"exact": True})):
+                maps[name] = coverage.predict(t, s, model="p526", radius_m=20_000, model_params=params,
+                                              progress=False).best_dbm
+        cells = np.argwhere(np.isfinite(maps["fast"]))
+        cells = cells[np.random.default_rng(0).choice(len(cells), n_cells, replace=False)]
+        errs = {"fast": [], "exact": []}
+        for row, col in cells:
+            lon, lat_c = (float(v) for v in t.xy_of(row, col))
+            d, z = t.profile((149.5, lat), (lon, lat_c))
+            if len(d) < 3:
+                continue
+            ref = path_loss_db(d, z, h_tx_m=30.0, h_rx_m=1.5, freq_mhz=900.0)
+            for name in errs:
+                errs[name].append(abs((60.0 - maps[name][row, col]) - ref))
+        ok = np.isfinite(maps["fast"]) & np.isfinite(maps["exact"])
+        dm = np.abs(maps["fast"][ok] - maps["exact"][ok])
+        for name, e in errs.items():
+            e = np.array(e)
+            emit(bench="p526_accuracy", lat=lat, path=name, against="P.526 on each cell's own geodesic profile",
+                 cells=int(len(e)), share_within_1_db=round(float((e <= 1).mean()), 4),
+                 share_within_3_db=round(float((e <= 3).mean()), 4), p95_db=round(float(np.percentile(e, 95)), 3))
+        emit(bench="p526_accuracy", lat=lat, path="fast", against="exact=True map", cells=int(ok.sum()),
+             share_within_1_db=round(float((dm <= 1).mean()), 4), p95_db=round(float(np.percentile(dm, 95)), 3))
+
+
 def _cell_at(t, lat):
     from coverage.io.terrain import cell_size_m
 
@@ -223,6 +261,7 @@ def main(argv=None):
         itm_map(t1, a.repeat, 200 if a.quick else a.cells, a.quick)
     if "p526" in only:
         p526_maps(t3, a.repeat)
+        p526_accuracy(t3, 200 if a.quick else a.cells)
     if "rss" in only:
         subprocess.run([sys.executable, __file__, "--rss-child"], check=True)
     return 0

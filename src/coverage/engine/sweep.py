@@ -12,9 +12,10 @@ For one site and radius, :class:`SiteGeometry` holds
 Radio physics runs afterwards on these arrays (:meth:`SiteGeometry.loss_db`): a profile model gives
 the excess loss over free space at the radial samples; each cell takes it from the two radials that
 bracket its azimuth, linearly in distance and azimuth, and adds free-space loss over its own 3-D
-distance. Models that declare ``radial_arrays`` (P.526, ITM) run on :class:`RadialSet` instead:
-radials spaced and sampled by the cell size across and along each direction, coarser near the site,
-with the samples no cell reads skipped; ``exact=True`` keeps the uniform radials above. This is the pycraf idea:
+distance. Models that declare ``radial_arrays`` (P.526, ITM) run on a :class:`RadialSet` instead:
+coarser near the site, with the samples no cell reads skipped, and spaced by the cell size across
+each direction (``radial_spacing = "across"``, P.526) or uniform (``"min"``, ITM); ``exact=True``
+keeps the uniform radials above. This is the pycraf idea:
 terrain geometry is frequency-independent, so a second frequency or height reuses it.
 """
 
@@ -84,7 +85,7 @@ class SiteGeometry:
     step_m: float
     nrad: int
     _profiles: tuple[np.ndarray, np.ndarray] | None = field(default=None, repr=False)
-    _radial_set: "RadialSet | None" = field(default=None, repr=False)
+    _radial_sets: dict = field(default_factory=dict, repr=False)
 
     @classmethod
     def build(cls, grid: Grid, x: float, y: float, radius_m: float, step_m: float | None = None,
@@ -135,13 +136,24 @@ class SiteGeometry:
             self._profiles = (z2d, nvalid)
         return self._profiles
 
-    @property
-    def radial_set(self) -> "RadialSet":
-        """The directional radials of the fast path (built on first use, then kept)."""
-        if self._radial_set is None:
+    def radial_set(self, spacing: str = "cell") -> "RadialSet":
+        """The radials of the fast path (built on first use, then kept).
+
+        ``spacing="cell"``: spaced and sampled by the cell size across and along each direction;
+        ``"across"``: spaced by the cell size across each direction, sampled every smaller cell side;
+        ``"min"``: uniform at the smaller cell side (the radials of :attr:`profiles`). All are
+        thinned near the site.
+        """
+        rs = self._radial_sets.get(spacing)
+        if rs is None:
             ew, ns = self.grid.cell_size_m(self.y if self.grid.geographic else None)
-            self._radial_set = RadialSet.build(self, ew, ns)
-        return self._radial_set
+            if spacing == "min":
+                ew = ns = min(ew, ns)
+            elif spacing not in ("cell", "across"):
+                raise InputError(f"radial spacing must be 'cell', 'across' or 'min', got {spacing!r}")
+            rs = RadialSet.build(self, ew, ns, along_min=spacing == "across")
+            self._radial_sets[spacing] = rs
+        return rs
 
     def loss_db(self, model, *, freq_mhz: float, h_tx_m: float, h_rx_m: float, **params) -> np.ndarray:
         """Basic transmission loss (dB) on the window; NaN outside the radius.
@@ -161,7 +173,7 @@ class SiteGeometry:
                                         h_rx_m=h_rx_m, **params)
             K.radials_to_cells(excess, nvalid, self.step_m, self.dist_m, self.azimuth_rad, cell_excess)
         else:
-            rs = self.radial_set
+            rs = self.radial_set(getattr(m, "radial_spacing", "cell"))
             z2d, nvalid = rs.profiles
             excess = m.radial_excess_db(z2d, nvalid, rs.step_m, freq_mhz=freq_mhz, h_tx_m=h_tx_m, h_rx_m=h_rx_m,
                                         k_first=rs.k_first, **params)
@@ -203,13 +215,16 @@ class RadialSet:
     _profiles: tuple[np.ndarray, np.ndarray] | None = field(default=None, repr=False)
 
     @classmethod
-    def build(cls, geo: SiteGeometry, ew: float, ns: float, table: int = 8192) -> "RadialSet":
+    def build(cls, geo: SiteGeometry, ew: float, ns: float, table: int = 8192,
+              along_min: bool = False) -> "RadialSet":
         phi = np.empty(table + 1)
         K.azimuth_table(float(ew), float(ns), phi)
         nrad = int(math.ceil(geo.radius_m * phi[-1] / 8.0)) * 8
         az = np.empty(nrad)
         step = np.empty(nrad)
         K.radial_azimuths(phi, nrad, float(ew), float(ns), az, step)
+        if along_min:
+            step[:] = min(ew, ns)
         levels = min((nrad & -nrad).bit_length() - 1, MAX_LEVELS)
         r_nom = nrad / phi[-1]  # where neighbouring radials are exactly s_perp apart
         k_first = np.empty(nrad, dtype=np.int64)
