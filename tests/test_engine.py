@@ -274,3 +274,90 @@ def test_exact_tie_keeps_the_lower_site_index():
     s = pd.concat([_site_at(t, 30, 20, site_id="A"), _site_at(t, 30, 40, site_id="B")])
     r = _quiet(coverage.predict, t, s, model="fspl", radius_m=2000)
     assert r.best_server[30, 30] == 0 and r.best_dbm[30, 30] == r.second_dbm[30, 30]
+
+
+# ------------------------------------------------------------------------------------------------
+# fast path of the sweep (issue 14): radial sets thinned near the site, spaced by the cell size
+# ------------------------------------------------------------------------------------------------
+def test_radial_set_on_square_cells_is_the_uniform_one():
+    t = _terrain(np.zeros((101, 101)), cell=50.0)
+    geo = SiteGeometry.build(Grid(t.elevation_m, t.transform, t.crs, False), *map(float, t.xy_of(50, 50)), 2400.0)
+    for spacing in ("cell", "across", "min"):
+        rs = geo.radial_set(spacing)
+        assert rs.nrad == geo.nrad
+        np.testing.assert_allclose(rs.azimuth_rad, 2 * np.pi * np.arange(rs.nrad) / rs.nrad, atol=1e-9)
+        np.testing.assert_allclose(rs.step_m, geo.step_m, rtol=1e-12)
+        # radial 0 and every 2**levels-th one start at sample 1; the others only where cells read them
+        assert rs.k_first[0] == 1 and rs.k_first[1] > 1 and rs.levels >= 3
+    with pytest.raises(InputError, match="spacing"):
+        geo.radial_set("coarse")
+
+
+def _relabelled(t, lat_top):
+    return coverage.Terrain(t.elevation_m, Affine(t.transform.a, 0, t.transform.c, 0, t.transform.e,
+                                                  lat_top - t.transform.e / 2), t.crs)
+
+
+def test_radials_by_cell_size_at_high_latitude(shared_file):
+    t = _relabelled(_quiet(coverage.open_terrain, shared_file("dem/S36E149.tif")), 61.0)
+    grid = Grid(t.elevation_m, t.transform, t.crs, True)
+    geo = SiteGeometry.build(grid, 149.5, 60.5, 20_000.0)
+    ew, ns = grid.cell_size_m(60.5)
+    assert ns / ew > 1.9
+    rs = geo.radial_set("across")
+    # fewer radials than uniform ones at the smaller side, neighbours never further apart than the
+    # cell spacing across them at the nominal radius
+    assert rs.nrad < 0.85 * geo.nrad
+    az = rs.azimuth_rad
+    gap = np.diff(np.r_[az, az[0] + 2 * np.pi]) * rs.r_nominal_m
+    s_perp = 1.0 / np.hypot(np.cos(az) / ew, np.sin(az) / ns)
+    assert np.all(gap <= s_perp * 1.01)
+    cell = geo.radial_set("cell")
+    np.testing.assert_allclose(cell.step_m[[0, cell.nrad // 4]], [ns, ew], rtol=1e-6)
+    # every cell inside the radius reads computed samples only, and the fast map stays close to the
+    # exact=True map (uniform radials, the per-profile method on every sample)
+    sites = _site_lonlat(149.5, 60.5)
+    fast = _quiet(coverage.predict, t, sites, model="p526", radius_m=20_000).best_dbm
+    exact = _quiet(coverage.predict, t, sites, model="p526", radius_m=20_000, model_params={"exact": True}).best_dbm
+    inside = np.isfinite(exact)
+    assert inside.sum() > 250_000 and np.array_equal(np.isfinite(fast), inside)
+    d = np.abs(fast[inside] - exact[inside])
+    assert (d <= 1.0).mean() >= 0.95 and np.percentile(d, 95) <= 1.0
+
+
+def _site_lonlat(lon, lat):
+    return pd.DataFrame({"site_id": ["a"], "lon": [lon], "lat": [lat], "height_m": [30.0], "freq_mhz": [900.0],
+                         "eirp_dbm": [60.0], "technology": ["2g"]})
+
+
+def test_exact_true_is_the_uniform_per_sample_pipeline(shared_file):
+    """exact=True: every sample of the uniform radials, all radials read (the result before issue 14)."""
+    from coverage.engine import _kernels as K
+    from coverage.propagation import get_model
+    from coverage.propagation._kernels.itm_sweep import itm_radials
+
+    t = _quiet(coverage.open_terrain, shared_file("dem/S36E149.tif"))
+    geo = SiteGeometry.build(Grid(t.elevation_m, t.transform, t.crs, True), 149.5, -35.5, 8_000.0)
+    m = get_model("itm")
+    params = dict(m.params(None), exact=True)
+    got = geo.loss_db(m, freq_mhz=900.0, h_tx_m=30.0, h_rx_m=1.5, **params)
+    z2d, nvalid = geo.profiles
+    out = np.empty_like(z2d)
+    itm_radials(z2d, nvalid, geo.step_m, 30.0, 1.5, 900.0, 1, 360.0, 1, 15.0, 0.005, 12, 50.0, 50.0, 50.0, out)
+    out -= free_space_loss_db(np.where(np.arange(z2d.shape[1]) > 0, np.arange(z2d.shape[1]) * geo.step_m, np.nan),
+                              900.0)[None, :]
+    cell = np.empty_like(geo.dist_m)
+    K.radials_to_cells(out, nvalid, geo.step_m, geo.dist_m, geo.azimuth_rad, cell)
+    expect = np.empty_like(cell)
+    K.free_space_plus(cell, geo.dist_m, geo.ground_m, np.nan, 1.5, 900.0, expect)
+    np.testing.assert_array_equal(got, expect)
+    # the fast path: fewer samples, same cells, close to it. Near the site it reads every 2**l-th
+    # radial (still one cell apart): ~3 % of cells move by > 1 dB on this 3" tile, as ITM differs
+    # from radial to radial; Delta h from nodes adds ~0.1 % (measured; bench_itm_map)
+    fast = geo.loss_db(m, freq_mhz=900.0, h_tx_m=30.0, h_rx_m=1.5, **m.params(None))
+    inside = np.isfinite(expect)
+    assert np.array_equal(np.isfinite(fast), inside)
+    d = np.abs(fast - expect)[inside]
+    assert (d <= 1.0).mean() >= 0.95 and np.median(d) < 0.1
+    rs = geo.radial_set("min")
+    assert np.maximum(rs.profiles[1] - rs.k_first, 0).sum() < 0.75 * (nvalid - 1).sum()

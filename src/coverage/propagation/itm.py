@@ -591,8 +591,8 @@ def area(d_km: Any, delta_h_m: Any, *, h_tx_m: Any, h_rx_m: Any, tx_siting: Any 
 # location and situation (50 %).
 
 
-#: Delta h tolerance of the fast sweep (m, plus 5 % of Delta h): see ``_kernels.itm_sweep._delta_h_adaptive``.
-DH_TOL_M = 2.0
+#: Delta h tolerance of the fast sweep (m, plus 2 % of Delta h): see ``_kernels.itm_sweep._delta_h_adaptive``.
+DH_TOL_M = 1.0
 
 
 class ItmModel(ProfileModel):
@@ -615,7 +615,7 @@ class ItmModel(ProfileModel):
         sub-profile, ``itm_radials_exact``, to rounding): the result before the fast path. Otherwise,
         the fast path: horizons and fits stay exact at each sample; with ``k_first`` (the engine's
         first sample read per radial) the samples before it are skipped; Delta h, a statistic of the
-        whole path, comes from adaptive exact nodes within ``dh_tol_m`` m + 5 % (negative: exact at
+        whole path, comes from adaptive exact nodes within ``dh_tol_m`` m + 2 % (negative: exact at
         every sample).
         """
         check_inputs(h_tx_m=h_tx_m, h_rx_m=h_rx_m, freq_mhz=freq_mhz, climate=climate, n0=n0, pol=pol,

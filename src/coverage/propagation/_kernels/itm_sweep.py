@@ -276,7 +276,7 @@ def _delta_h_adaptive(z, n, xi, hz, k0, tol, buf):
     d_start and d_end): it changes slowly along a radial, by one sample's share of the path per
     step, except where the transmitter horizon moves d_start. Nodes start every k/4 samples (at
     least 2); an interval is accepted when the exact value at its midpoint is within
-    ``tol`` m + 5 % of the linear interpolation between its ends, else it is split (down to
+    ``tol`` m + 2 % of the linear interpolation between its ends, else it is split (down to
     intervals of 2, which are exact). The error bound is checked, not proven, between nodes: the
     benchmark and the tests measure the resulting loss error against the exact sweep.
     """
@@ -306,7 +306,7 @@ def _delta_h_adaptive(z, n, xi, hz, k0, tol, buf):
                 continue
             t = (mid - lo) / (hi - lo)
             lin = dl[lo] * (1.0 - t) + dl[hi] * t
-            if abs(dl[mid] - lin) <= tol + 0.05 * max(abs(dl[lo]), abs(dl[hi])) or top >= 62:
+            if abs(dl[mid] - lin) <= tol + 0.02 * max(abs(dl[lo]), abs(dl[hi])) or top >= 62:
                 for k in range(lo + 1, hi):
                     if k != mid:
                         if k < mid:
@@ -355,7 +355,7 @@ def itm_radials_fast(elev2d, n_valid, k_first, step_j, h_tx_m, h_rx_m, freq_mhz,
                      epsilon, sigma, mdvar, time, location, situation, dh_tol_m, out2d):
     """The engine's fast path of :func:`itm_radials`: radial j sampled every ``step_j[j]`` m, its
     samples from ``k_first[j]`` on only (earlier ones are NaN: no cell reads them), and Delta h exact
-    at adaptive nodes, linear between (:func:`_delta_h_adaptive`, tolerance ``dh_tol_m`` m + 5 %).
+    at adaptive nodes, linear between (:func:`_delta_h_adaptive`, tolerance ``dh_tol_m`` m + 2 %).
     Horizons, fits, N_s, the Longley-Rice attenuation and the variability stay exact at every
     computed sample; only the path statistic Delta h is approximated (and the receiver-horizon
     distance is computed in one product instead of the reference's step-by-step sum)."""
