@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import resource
 import statistics
@@ -83,13 +84,18 @@ def site(lon, lat, tech="2g"):
         k: [v] for k, v in RADIO.items()}})
 
 
-def timed(fn, repeat):
-    fn()  # warm-up: JIT load, caches
+def timed(fn, repeat, cpu=None):
+    """Result, wall seconds of each run (after a warm-up: JIT load, caches); with a list ``cpu``,
+    also the CPU seconds of each run (process time: all threads, robust to other jobs' load)."""
+    fn()
     ts = []
     for _ in range(repeat):
         t0 = time.perf_counter()
+        c0 = time.process_time()
         r = fn()
         ts.append(time.perf_counter() - t0)
+        if cpu is not None:
+            cpu.append(time.process_time() - c0)
     return r, ts
 
 
@@ -97,13 +103,21 @@ def itm_map(t1, repeat, n_cells, quick):
     import coverage
     from coverage.engine.sweep import Grid, SiteGeometry
 
+    import numba
+
     s = site(*SITE)
     run = {}
     for name, params in (("fast", {}), ("exact", {"exact": True})):
+        cpu = []
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             r, ts = timed(lambda: coverage.predict(t1, s, model="itm", radius_m=20_000, model_params=params,
-                                                   progress=False), 1 if (quick or name == "exact") else repeat)
+                                                   progress=False), 1 if (quick or name == "exact") else repeat, cpu)
+            cpu1 = []
+            numba.set_num_threads(1)  # CPU seconds of the same job on one thread
+            timed(lambda: coverage.predict(t1, s, model="itm", radius_m=20_000, model_params=params,
+                                           progress=False), 1 if (quick or name == "exact") else repeat, cpu1)
+            numba.set_num_threads(numba.config.NUMBA_NUM_THREADS)
         run[name] = r
         geo = SiteGeometry.build(Grid(t1.elevation_m, t1.transform, t1.crs, True), *SITE, 20_000.0)
         if name == "exact":
@@ -116,8 +130,12 @@ def itm_map(t1, repeat, n_cells, quick):
         emit(bench="itm_map", path=name, grid="1 arc-second 3601x3601", radius_m=20_000, cells=cells,
              radials=nrad, samples_per_radial=int(nv.max()), samples_computed=computed,
              samples_per_cell=round(computed / cells, 3), seconds_median=round(statistics.median(ts), 3),
-             seconds_all=[round(x, 3) for x in ts], loadavg=os.getloadavg()[0],
-             splat2_seconds="9.9-12.9", speedup_vs_splat2_low=round(9.9 / statistics.median(ts), 1))
+             seconds_all=[round(x, 3) for x in ts], cpu_seconds_2_threads_median=round(statistics.median(cpu), 3),
+             cpu_seconds_1_thread_median=round(statistics.median(cpu1), 3),
+             us_per_computed_sample_1_thread=round(statistics.median(cpu1) / computed * 1e6, 3),
+             loadavg=os.getloadavg()[0], splat2_seconds="9.9-12.9",
+             speedup_vs_splat2_low=round(9.9 / statistics.median(ts), 1),
+             speedup_vs_splat2_low_if_2_idle_cores=round(9.9 / (statistics.median(cpu1) / 2), 1))
     fast, exact = run["fast"].best_dbm, run["exact"].best_dbm
     ok = np.isfinite(fast) & np.isfinite(exact)
     d = np.abs(fast[ok] - exact[ok])
@@ -165,15 +183,19 @@ def p526_maps(t3, repeat):
         s = site(149.5, lat)
         for threads in sorted({1, numba.config.NUMBA_NUM_THREADS}):
             numba.set_num_threads(threads)
+            cpu = []
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                r, ts = timed(lambda: coverage.predict(t, s, model="p526", radius_m=20_000, progress=False), repeat)
+                r, ts = timed(lambda: coverage.predict(t, s, model="p526", radius_m=20_000, progress=False), repeat,
+                              cpu)
             cells = r.metadata["cell_evaluations"]
             med = statistics.median(ts)
+            cpu_med = statistics.median(cpu)
             ew, ns = t.cell_size_m if lat_top is None else _cell_at(t, lat)
             emit(bench="p526_map", lat=lat, cell_ew_m=round(ew, 1), cell_ns_m=round(ns, 1), threads=threads,
                  cells=cells, seconds_median=round(med, 4), cells_per_s=round(cells / med),
-                 cells_per_s_per_core=round(cells / med / threads), loadavg=os.getloadavg()[0])
+                 cells_per_s_per_core=round(cells / med / threads), cpu_seconds_median=round(cpu_med, 4),
+                 cells_per_cpu_second=round(cells / cpu_med), loadavg=os.getloadavg()[0])
         numba.set_num_threads(numba.config.NUMBA_NUM_THREADS)
 
 
@@ -221,6 +243,58 @@ def _cell_at(t, lat):
     return cell_size_m(t.transform, True, lat)
 
 
+def kaltim_kaltara_positions() -> tuple[int, float]:
+    """Distinct tower positions (OpenCelliD extract, 1e-4 deg) inside Kaltim + Kaltara, and the area (km^2)."""
+    import geopandas as gpd
+
+    kab = gpd.read_file(SHARED / "villages" / "kabupaten_boundaries_kaltim_kaltara.geojson")
+    df = pd.read_csv(SHARED / "towers" / "opencellid_510_kalimantan_bbox.csv")
+    pts = gpd.GeoDataFrame(df, geometry=gpd.points_from_xy(df.lon, df.lat), crs=4326)
+    inside = gpd.sjoin(pts, kab[["geometry"]], predicate="within")
+    n = len(inside[["lon", "lat"]].round(4).drop_duplicates())
+    return n, float(kab.to_crs("EPSG:6933").area.sum() / 1e6)
+
+
+def province(repeat):
+    """P.526 at 30 m, 30 km radius on bench_scale's synthetic relief: CPU seconds per site (one
+    thread) on a 120 km x 120 km cut with 3 sites, projected to Kaltim + Kaltara with the tile plan's
+    redundancy (tiles of 4,096 cells, as bench_scale projects 30 m runs)."""
+    import numba
+
+    import coverage
+    from coverage.synthetic import fractal_terrain
+
+    cell, radius = 30.0, 30_000.0
+    n = 4000  # 120 km: every site's 30 km disc lies on the cut
+    t = fractal_terrain((n, n), cell, seed=3, relief_m=900.0)
+    rows = np.array([1300.0, 2000.0, 2700.0])
+    cols = np.array([1300.0, 2700.0, 2000.0])
+    x, y = t.xy_of(rows, cols)
+    lon, lat = t.to_lonlat(x, y)
+    sites = pd.DataFrame({"site_id": ["a", "b", "c"], "lon": lon, "lat": lat, "height_m": 35.0, "freq_mhz": 900.0,
+                          "eirp_dbm": 60.0, "technology": "4g", "bandwidth_mhz": 10.0})
+    numba.set_num_threads(1)
+    cpu = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        r, ts = timed(lambda: coverage.predict(t, sites, model="p526", radius_m=radius, progress=False), repeat, cpu)
+    numba.set_num_threads(numba.config.NUMBA_NUM_THREADS)
+    per_site = statistics.median(cpu) / 3
+    cells = r.metadata["cell_evaluations"] / 3
+    try:
+        positions, area = kaltim_kaltara_positions()
+    except Exception:  # geopandas or the shared files absent: the figures counted on 2026-12-03
+        positions, area = 658, 196_877.0
+    rad = math.ceil(1.01 * radius / cell) + 2
+    redundancy = ((4096 + 2 * rad) / 4096) ** 2
+    core_h = positions * redundancy * per_site / 3600.0
+    emit(bench="province", model="p526", cell_m=cell, radius_m=radius, cut_cells=n * n, cells_per_site=round(cells),
+         cpu_seconds_per_site=round(per_site, 3), cells_per_cpu_second=round(cells / per_site),
+         kaltim_kaltara_positions=positions, area_km2=round(area), redundancy_tiles_4096=round(redundancy, 2),
+         core_hours=round(core_h, 2), indonesia_30m_core_hours_before="560 (bench_scale, 300,000 positions)",
+         indonesia_30m_core_hours_at_this_cost=round(300_000 * redundancy * per_site / 3600.0, 1))
+
+
 def rss_child():
     """Peak RSS of the 1" ITM job alone (run in a fresh process)."""
     import coverage
@@ -243,7 +317,7 @@ def main(argv=None):
     ap.add_argument("--repeat", type=int, default=5)
     ap.add_argument("--cells", type=int, default=1000)
     ap.add_argument("--quick", action="store_true")
-    ap.add_argument("--only", default="itm,p526,rss")
+    ap.add_argument("--only", default="itm,p526,rss,province")
     ap.add_argument("--rss-child", action="store_true")
     a = ap.parse_args(argv)
     if a.rss_child:
@@ -262,6 +336,8 @@ def main(argv=None):
     if "p526" in only:
         p526_maps(t3, a.repeat)
         p526_accuracy(t3, 200 if a.quick else a.cells)
+    if "province" in only:
+        province(1 if a.quick else 3)
     if "rss" in only:
         subprocess.run([sys.executable, __file__, "--rss-child"], check=True)
     return 0
