@@ -123,7 +123,9 @@ def itm_map(t1, repeat, n_cells, quick):
         if name == "exact":
             nrad, nv, kf = geo.nrad, geo.profiles[1], 1
         else:
-            rs = geo.radial_set("min")
+            from coverage.propagation import get_model
+
+            rs = geo.radial_set(getattr(get_model("itm"), "radial_spacing", "cell"))
             nrad, nv, kf = rs.nrad, rs.profiles[1], rs.k_first
         computed = int(np.maximum(nv - kf, 0).sum())
         cells = r.metadata["cell_evaluations"]
