@@ -9,6 +9,8 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 import rasterio
 from affine import Affine
 
@@ -361,3 +363,56 @@ def test_exact_true_is_the_uniform_per_sample_pipeline(shared_file):
     assert (d <= 1.0).mean() >= 0.95 and np.median(d) < 0.1
     rs = geo.radial_set("min")
     assert np.maximum(rs.profiles[1] - rs.k_first, 0).sum() < 0.75 * (nvalid - 1).sum()
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(cx=st.floats(20.0, 120.0), aspect=st.floats(0.4, 2.5), radius_cells=st.floats(5.0, 60.0),
+       spacing=st.sampled_from(["cell", "across", "min"]))
+def test_radial_set_mapping_reads_only_computed_samples(cx, aspect, radius_cells, spacing):
+    """On any cell shape, every cell inside the radius brackets computed samples (none before
+    k_first), and a function of distance alone maps back to the cell's own distance."""
+    from coverage.engine import _kernels as K
+
+    cy = cx * aspect
+    n = int(2 * radius_cells * max(1.0, 1.0 / aspect)) + 9
+    m = int(2 * radius_cells * max(1.0, aspect)) + 9
+    t = coverage.Terrain(np.zeros((n, m), np.float32), Affine(cx, 0, 500_000.0, 0, -cy, 9_950_000.0), UTM)
+    grid = Grid(t.elevation_m, t.transform, t.crs, False)
+    radius = radius_cells * max(cx, cy)
+    geo = SiteGeometry.build(grid, *map(float, t.xy_of(n // 2, m // 2)), radius)
+    rs = geo.radial_set(spacing)
+    z2d, nvalid = rs.profiles
+    k = np.arange(z2d.shape[1])[None, :]
+    values = np.where((k >= rs.k_first[:, None]) & (k < nvalid[:, None]), np.sqrt(k * rs.step_m[:, None] + 1.0),
+                      np.nan)
+    out = np.empty_like(geo.dist_m)
+    K.radials_to_cells_dir(values, nvalid, rs.step_m, geo.dist_m, geo.azimuth_rad, rs.phi, rs.r_nominal_m,
+                           rs.levels, out)
+    inside = np.isfinite(geo.dist_m) & (geo.dist_m >= rs.step_m.max())
+    assert np.isfinite(out[inside]).all()
+    # sqrt(d + 1) is concave: linear interpolation between samples lies below it, by at most the
+    # curvature times a step squared
+    expect = np.sqrt(geo.dist_m[inside] + 1.0)
+    err = expect - out[inside]
+    assert err.min() >= -1e-9 and err.max() <= 0.125 * rs.step_m.max() ** 2 / (4 * rs.step_m.min() ** 1.5) + 1e-9
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 2**32 - 1), n=st.integers(3, 300), h_tx=st.floats(5.0, 100.0))
+def test_p526_fast_path_skips_samples_without_changing_the_others(seed, n, h_tx):
+    """P.526 with k_first and a spacing per radial = the per-profile method on each sample read."""
+    from coverage.propagation.p526 import P526_MODEL
+
+    rng = np.random.default_rng(seed)
+    z2d = 200 + np.cumsum(rng.normal(0, 8, (4, n)), axis=1)
+    nvalid = np.array([n, max(0, n - 5), min(n, 2), n // 2], dtype=np.int64)
+    k_first = rng.integers(1, n, 4)
+    steps = rng.uniform(20.0, 120.0, 4)
+    fast = P526_MODEL.radial_excess_db(z2d, nvalid, steps, freq_mhz=900.0, h_tx_m=h_tx, h_rx_m=1.5, k_first=k_first)
+    cols = np.arange(n)[None, :]
+    read = (cols >= k_first[:, None]) & (cols < nvalid[:, None])
+    assert np.isnan(fast[~read]).all()
+    for j in range(4):
+        ref = P526_MODEL.radial_excess_db(z2d[j:j + 1], nvalid[j:j + 1], float(steps[j]), freq_mhz=900.0,
+                                          h_tx_m=h_tx, h_rx_m=1.5, exact=True)
+        np.testing.assert_allclose(fast[j, read[j]], ref[0, read[j]], atol=1e-6)

@@ -448,6 +448,8 @@ def _radial(z, nvalid, ds, h_tx, h_rx, ae_m, freq_mhz, eps_r, sigma_s, pol, out,
     sea = land  # no sea along a coverage radial (omega = 0)
     out[0] = np.nan
     if nvalid < 2:
+        for k in range(1, out.shape[0]):
+            out[k] = np.nan
         return
     # block maxima of the curved heights g_i = z_i - d_i^2 / (2 a_e), 16 points a block (LOS scan bound)
     gmax = np.full((nvalid >> 4) + 1, -np.inf)
