@@ -125,11 +125,12 @@ def test_sweep_valid_samples_and_layout():
 # the engine's fast path (issue 14): samples from k_first on, a spacing per radial, Delta h from
 # adaptive exact nodes
 # ------------------------------------------------------------------------------------------------
-def _fast(elev, n_valid, k_first, steps, radio=RADIO, dh_tol=2.0):
+def _fast(elev, n_valid, k_first, steps, radio=RADIO, dh_tol=2.0, need=None):
     out = np.empty_like(elev)
+    need = np.ones((1, 1), np.uint8) if need is None else np.ascontiguousarray(need, dtype=np.uint8)
     itm_radials_fast(np.ascontiguousarray(elev, dtype=np.float64), np.ascontiguousarray(n_valid, dtype=np.int64),
                      np.ascontiguousarray(k_first, dtype=np.int64), np.ascontiguousarray(steps, dtype=np.float64),
-                     *radio, float(dh_tol), out)
+                     *radio, float(dh_tol), need, out)
     return out
 
 
@@ -158,6 +159,11 @@ def test_fast_path_skips_unread_samples_and_is_exact_without_the_delta_h_nodes(s
     assert np.isnan(exact_dh[~read]).all()
     # with Delta h exact at every sample, skipping and per-radial spacing change nothing
     assert np.max(np.abs(exact_dh - ref)[read], initial=0.0) <= TOL_DB
+    # a sample mask (the engine's nearest-sample mapping): those samples only, the same values
+    need = rng.random(elev.shape) < 0.4
+    masked = _fast(elev, n_valid, k_first, steps, radio, dh_tol=-1.0, need=need)
+    assert np.isnan(masked[~(read & need)]).all()
+    np.testing.assert_array_equal(masked[read & need], exact_dh[read & need])
     fast = _fast(elev, n_valid, k_first, steps, radio)
     assert np.array_equal(np.isnan(fast), np.isnan(exact_dh))
     err = np.abs(fast - ref)[read]

@@ -326,6 +326,43 @@ def radials_to_cells_dir(values2d, nvalid, ds_j, dist, az, phi, r_nom, levels, o
 
 
 @njit(cache=True, parallel=True)
+def nearest_samples(dist, az, phi, ds_j, nvalid, need, jk):
+    """Nearest radial sample of each cell: ``jk[r, c] = j * nsamp + k`` (-1 outside the radius or off
+    the radials), and ``need[j, k] = 1`` for every sample some cell takes. Radial j is the nearest in
+    azimuth (:func:`azimuth_index`), k the nearest sample (>= 1) to the cell's distance, clamped to the
+    radial's last valid sample."""
+    nrad, nsamp = need.shape
+    h, w = dist.shape
+    need[:, :] = 0
+    for r in prange(h):  # threads may flag the same sample: they all write 1
+        for c in range(w):
+            d = dist[r, c]
+            if not (d >= 0.0):
+                jk[r, c] = -1
+                continue
+            j = int(math.floor(azimuth_index(az[r, c], phi, nrad) + 0.5)) % nrad
+            k = max(int(math.floor(d / ds_j[j] + 0.5)), 1)
+            if k >= nvalid[j]:
+                k = nvalid[j] - 1
+            if k < 1:
+                jk[r, c] = -1
+                continue
+            jk[r, c] = j * nsamp + k
+            need[j, k] = 1
+
+
+@njit(cache=True, parallel=True)
+def cells_from_samples(values2d, jk, out):
+    """``out[r, c] = values2d.flat[jk[r, c]]`` (NaN where ``jk`` is -1)."""
+    nsamp = values2d.shape[1]
+    h, w = jk.shape
+    for r in prange(h):
+        for c in range(w):
+            i = jk[r, c]
+            out[r, c] = np.nan if i < 0 else values2d[i // nsamp, i % nsamp]
+
+
+@njit(cache=True, parallel=True)
 def radials_to_cells(values2d, nvalid, ds, dist, az, out):
     """Value of each cell interpolated from the radial samples around it: linear in distance along
     the two radials that bracket its azimuth, then linear in azimuth between them (one radial when

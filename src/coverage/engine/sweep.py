@@ -175,10 +175,16 @@ class SiteGeometry:
         else:
             rs = self.radial_set(getattr(m, "radial_spacing", "cell"))
             z2d, nvalid = rs.profiles
-            excess = m.radial_excess_db(z2d, nvalid, rs.step_m, freq_mhz=freq_mhz, h_tx_m=h_tx_m, h_rx_m=h_rx_m,
-                                        k_first=rs.k_first, **params)
-            K.radials_to_cells_dir(excess, nvalid, rs.step_m, self.dist_m, self.azimuth_rad, rs.phi, rs.r_nominal_m,
-                                   rs.levels, cell_excess)
+            if getattr(m, "cell_mapping", "interpolate") == "nearest":
+                need, jk = rs.nearest
+                excess = m.radial_excess_db(z2d, nvalid, rs.step_m, freq_mhz=freq_mhz, h_tx_m=h_tx_m,
+                                            h_rx_m=h_rx_m, need=need, **params)
+                K.cells_from_samples(excess, jk, cell_excess)
+            else:
+                excess = m.radial_excess_db(z2d, nvalid, rs.step_m, freq_mhz=freq_mhz, h_tx_m=h_tx_m,
+                                            h_rx_m=h_rx_m, k_first=rs.k_first, **params)
+                K.radials_to_cells_dir(excess, nvalid, rs.step_m, self.dist_m, self.azimuth_rad, rs.phi,
+                                       rs.r_nominal_m, rs.levels, cell_excess)
         loss = np.empty_like(self.dist_m)
         h_ts = self.site_ground_m + h_tx_m
         K.free_space_plus(cell_excess, self.dist_m, self.ground_m, h_ts if m.free_space_3d else np.nan,
@@ -213,6 +219,21 @@ class RadialSet:
     k_first: np.ndarray
     geometry: SiteGeometry = field(repr=False)
     _profiles: tuple[np.ndarray, np.ndarray] | None = field(default=None, repr=False)
+    _nearest: tuple[np.ndarray, np.ndarray] | None = field(default=None, repr=False)
+
+    @property
+    def nearest(self) -> tuple[np.ndarray, np.ndarray]:
+        """(need, jk): the samples some cell takes (uint8, shape of the profiles) and each cell's
+        nearest sample as a flat index (int64, window shape; -1: none) -- for models whose loss is
+        not smooth between radials (``cell_mapping = "nearest"``, ITM)."""
+        if self._nearest is None:
+            z2d, nvalid = self.profiles
+            geo = self.geometry
+            need = np.zeros(z2d.shape, dtype=np.uint8)
+            jk = np.empty(geo.dist_m.shape, dtype=np.int64)
+            K.nearest_samples(geo.dist_m, geo.azimuth_rad, self.phi, self.step_m, nvalid, need, jk)
+            self._nearest = (need, jk)
+        return self._nearest
 
     @classmethod
     def build(cls, geo: SiteGeometry, ew: float, ns: float, table: int = 8192,

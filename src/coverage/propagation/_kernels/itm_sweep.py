@@ -109,7 +109,7 @@ def _fit_prefix(z, q0, q1, zref, c0, np_, xi, d_start, d_end):
 @numba.njit(**_JIT)
 def _radial(z, n, xi, h_tx, h_rx, f, climate, n0, pol, eps, sigma, mdvar, time, location,
             situation, out, buf, dacc, q0, q1, gam, ns, env_i, env_a, env_b, hull_i, hull_x,
-            hull_w, hz, kfirst, dh_tol):
+            hull_w, hz, kfirst, dh_tol, need, use_need):
     """ITM p2p from sample 0 to every sample kfirst..n-1 of one radial ``z``; losses into ``out``.
 
     Pass 1 carries the horizons along the whole radial (every sample is an interior point of the
@@ -256,6 +256,9 @@ def _radial(z, n, xi, h_tx, h_rx, f, climate, n0, pol, eps, sigma, mdvar, time, 
     for k in range(1, min(kfirst, n)):
         out[k] = math.nan
     for k in range(max(kfirst, 1), n):
+        if use_need and need[k] == 0:
+            out[k] = math.nan  # no cell takes this sample (nearest-sample mapping)
+            continue
         d = k * xi
         g = gam[k]
         a_e = 1.0 / g
@@ -361,23 +364,28 @@ def itm_radials(elev2d, n_valid, step_m, h_tx_m, h_rx_m, freq_mhz, climate, n0, 
     n_rad, n_col = elev2d.shape
     for j in numba.prange(n_rad):
         _radial_alloc(elev2d, n_valid, j, n_col, step_m, h_tx_m, h_rx_m, freq_mhz, climate, n0,
-                      pol, epsilon, sigma, mdvar, time, location, situation, out2d, 1, -1.0)
+                      pol, epsilon, sigma, mdvar, time, location, situation, out2d, 1, -1.0,
+                      np.ones(1, dtype=np.uint8), False)
 
 
 @numba.njit(parallel=True, cache=True, nogil=True, error_model="numpy")
 def itm_radials_fast(elev2d, n_valid, k_first, step_j, h_tx_m, h_rx_m, freq_mhz, climate, n0, pol,
-                     epsilon, sigma, mdvar, time, location, situation, dh_tol_m, out2d):
+                     epsilon, sigma, mdvar, time, location, situation, dh_tol_m, need2d, out2d):
     """The engine's fast path of :func:`itm_radials`: radial j sampled every ``step_j[j]`` m, its
     samples from ``k_first[j]`` on only (earlier ones are NaN: no cell reads them), and Delta h exact
     at adaptive nodes, linear between (:func:`_delta_h_adaptive`, tolerance ``dh_tol_m`` m + 2 %).
-    Horizons, fits, N_s, the Longley-Rice attenuation and the variability stay exact at every
-    computed sample; only the path statistic Delta h is approximated (and the receiver-horizon
-    distance is computed in one product instead of the reference's step-by-step sum)."""
+    With ``need2d`` (uint8, the shape of ``elev2d``) only the samples flagged there are evaluated
+    (a (1, 1) array: all). Horizons, fits, N_s, the Longley-Rice attenuation and the variability stay
+    exact at every computed sample; only the path statistic Delta h is approximated (and the
+    receiver-horizon distance is computed in one product instead of the reference's step-by-step
+    sum)."""
     n_rad, n_col = elev2d.shape
+    use_need = need2d.shape[0] == n_rad and need2d.shape[1] == n_col
+    row_of = 1 if use_need else 0  # need2d row of radial j: j, or the single row 0
     for j in numba.prange(n_rad):
         _radial_alloc(elev2d, n_valid, j, n_col, step_j[j], h_tx_m, h_rx_m, freq_mhz, climate, n0,
                       pol, epsilon, sigma, mdvar, time, location, situation, out2d, k_first[j],
-                      dh_tol_m)
+                      dh_tol_m, need2d[j * row_of], use_need)
 
 
 @numba.njit(**_JIT)
@@ -392,12 +400,14 @@ def itm_radials_serial(elev2d, n_valid, step_m, h_tx_m, h_rx_m, freq_mhz, climat
     n_rad, n_col = elev2d.shape
     for j in range(n_rad):
         _radial_alloc(elev2d, n_valid, j, n_col, step_m, h_tx_m, h_rx_m, freq_mhz, climate, n0,
-                      pol, epsilon, sigma, mdvar, time, location, situation, out2d, 1, -1.0)
+                      pol, epsilon, sigma, mdvar, time, location, situation, out2d, 1, -1.0,
+                      np.ones(1, dtype=np.uint8), False)
 
 
 @numba.njit(**_JIT)
 def _radial_alloc(elev2d, n_valid, j, n_col, step_m, h_tx_m, h_rx_m, freq_mhz, climate, n0, pol,
-                  epsilon, sigma, mdvar, time, location, situation, out2d, kfirst, dh_tol):
+                  epsilon, sigma, mdvar, time, location, situation, out2d, kfirst, dh_tol, need,
+                  use_need):
     """Scratch arrays for radial j, then :func:`_radial`."""
     n = min(n_valid[j], n_col)
     m = max(n, 1)
@@ -416,7 +426,7 @@ def _radial_alloc(elev2d, n_valid, j, n_col, step_m, h_tx_m, h_rx_m, freq_mhz, c
     hz = np.empty((7, m))
     _radial(elev2d[j], n, step_m, h_tx_m, h_rx_m, freq_mhz, climate, n0, pol, epsilon, sigma,
             mdvar, time, location, situation, out2d[j], buf, dacc, q0, q1, gam, ns, env_i,
-            env_a, env_b, hull_i, hull_x, hull_w, hz, kfirst, dh_tol)
+            env_a, env_b, hull_i, hull_x, hull_w, hz, kfirst, dh_tol, need, use_need)
 
 
 @numba.njit(parallel=True, cache=True, nogil=True, error_model="numpy")
