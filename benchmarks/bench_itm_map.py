@@ -125,9 +125,13 @@ def itm_map(t1, repeat, n_cells, quick):
         else:
             from coverage.propagation import get_model
 
-            rs = geo.radial_set(getattr(get_model("itm"), "radial_spacing", "cell"))
+            itm_model = get_model("itm")
+            rs = geo.radial_set(getattr(itm_model, "radial_spacing", "cell"))
             nrad, nv, kf = rs.nrad, rs.profiles[1], rs.k_first
-        computed = int(np.maximum(nv - kf, 0).sum())
+        if name == "fast" and getattr(itm_model, "cell_mapping", "") == "nearest":
+            computed = int(rs.nearest[0].sum())  # the samples some cell takes
+        else:
+            computed = int(np.maximum(nv - kf, 0).sum())
         cells = r.metadata["cell_evaluations"]
         emit(bench="itm_map", path=name, grid="1 arc-second 3601x3601", radius_m=20_000, cells=cells,
              radials=nrad, samples_per_radial=int(nv.max()), samples_computed=computed,

@@ -14,8 +14,10 @@ the excess loss over free space at the radial samples; each cell takes it from t
 bracket its azimuth, linearly in distance and azimuth, and adds free-space loss over its own 3-D
 distance. Models that declare ``radial_arrays`` (P.526, ITM) run on a :class:`RadialSet` instead:
 coarser near the site, with the samples no cell reads skipped, and spaced by the cell size across
-each direction (``radial_spacing = "across"``, P.526) or uniform (``"min"``, ITM); ``exact=True``
-keeps the uniform radials above. This is the pycraf idea:
+each direction (``radial_spacing = "across"``, P.526) or uniform (``"min"``, ITM). A model whose
+loss is not smooth between radials (``cell_mapping = "nearest"``, ITM) gives each cell the excess
+loss of its nearest radial sample, and only those samples are evaluated. ``exact=True`` keeps the
+uniform radials above, every sample and the interpolation. This is the pycraf idea:
 terrain geometry is frequency-independent, so a second frequency or height reuses it.
 """
 
