@@ -59,8 +59,9 @@ def _upsample3(a: np.ndarray) -> np.ndarray:
 
 def terrain_1s():
     """``S36E149`` (3", 1201^2, centres on whole degrees) upsampled to 1" (3601^2)."""
-    import coverage
     from affine import Affine
+
+    import coverage
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -72,8 +73,9 @@ def terrain_1s():
 
 def relabel(t3, lat_top):
     """The same elevations on a grid whose top edge is at ``lat_top`` (a high-latitude tile)."""
-    import coverage
     from affine import Affine
+
+    import coverage
 
     t = t3.transform
     return coverage.Terrain(t3.elevation_m, Affine(t.a, 0, t.c, 0, t.e, lat_top - t.e / 2), t3.crs)
@@ -100,10 +102,10 @@ def timed(fn, repeat, cpu=None):
 
 
 def itm_map(t1, repeat, n_cells, quick):
+    import numba
+
     import coverage
     from coverage.engine.sweep import Grid, SiteGeometry
-
-    import numba
 
     s = site(*SITE)
     run = {}

@@ -9,16 +9,22 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 import rasterio
 from affine import Affine
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import coverage
-from coverage.errors import InputError, ModelRangeError, ModelRangeWarning, TerrainExtentError, TerrainWarning
+from coverage.engine.sweep import Grid, SiteGeometry
+from coverage.errors import (
+    InputError,
+    ModelRangeError,
+    ModelRangeWarning,
+    TerrainExtentError,
+    TerrainWarning,
+)
 from coverage.propagation import free_space_loss_db
 from coverage.propagation.p526 import path_loss_db
-from coverage.engine.sweep import Grid, SiteGeometry
 
 UTM = "EPSG:32750"
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import math
 
+import coverage.itm as itm
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import coverage.itm as itm
 from coverage.propagation._kernels.itm_sweep import (
     itm_radials,
     itm_radials_exact,

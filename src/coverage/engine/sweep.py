@@ -91,7 +91,7 @@ class SiteGeometry:
 
     @classmethod
     def build(cls, grid: Grid, x: float, y: float, radius_m: float, step_m: float | None = None,
-              allow_outside: bool = False) -> "SiteGeometry":
+              allow_outside: bool = False) -> SiteGeometry:
         """Geometry of a site at grid coordinates (x, y).
 
         ``allow_outside`` accepts a site off the grid (smooth-earth runs, where a site outside the
@@ -138,7 +138,7 @@ class SiteGeometry:
             self._profiles = (z2d, nvalid)
         return self._profiles
 
-    def radial_set(self, spacing: str = "cell") -> "RadialSet":
+    def radial_set(self, spacing: str = "cell") -> RadialSet:
         """The radials of the fast path (built on first use, then kept).
 
         ``spacing="cell"``: spaced and sampled by the cell size across and along each direction;
@@ -239,7 +239,7 @@ class RadialSet:
 
     @classmethod
     def build(cls, geo: SiteGeometry, ew: float, ns: float, table: int = 8192,
-              along_min: bool = False) -> "RadialSet":
+              along_min: bool = False) -> RadialSet:
         phi = np.empty(table + 1)
         K.azimuth_table(float(ew), float(ns), phi)
         nrad = int(math.ceil(geo.radius_m * phi[-1] / 8.0)) * 8
