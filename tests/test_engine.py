@@ -11,12 +11,20 @@ import pandas as pd
 import pytest
 import rasterio
 from affine import Affine
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import coverage
-from coverage.errors import InputError, ModelRangeError, ModelRangeWarning, TerrainExtentError, TerrainWarning
+from coverage.engine.sweep import Grid, SiteGeometry
+from coverage.errors import (
+    InputError,
+    ModelRangeError,
+    ModelRangeWarning,
+    TerrainExtentError,
+    TerrainWarning,
+)
 from coverage.propagation import free_space_loss_db
 from coverage.propagation.p526 import path_loss_db
-from coverage.engine.sweep import Grid, SiteGeometry
 
 UTM = "EPSG:32750"
 
@@ -241,7 +249,8 @@ def test_itm_through_the_engine_is_itm_on_each_cells_profile():
     rng = np.random.default_rng(5)
     z = np.cumsum(rng.normal(0, 6, (81, 81)), axis=1) + 200
     t = _terrain(z, cell=100.0)
-    r = _quiet(coverage.predict, t, _site_at(t, 40, 40), model="itm", radius_m=3950)
+    r = _quiet(coverage.predict, t, _site_at(t, 40, 40), model="itm", radius_m=3950, model_params={"exact": True})
+    fast = _quiet(coverage.predict, t, _site_at(t, 40, 40), model="itm", radius_m=3950)
     geo = SiteGeometry.build(Grid(t.elevation_m, t.transform, t.crs, False), *map(float, t.xy_of(40, 40)), 3950)
     z2d, nvalid = geo.profiles
     # a cell lying exactly on radial 0 (due north) at sample 30: ITM point to point on that profile
@@ -251,6 +260,10 @@ def test_itm_through_the_engine_is_itm_on_each_cells_profile():
                      epsilon=15.0, sigma=0.005, mdvar=12).loss_db
     assert r.best_dbm[row, 40] == pytest.approx(60.0 - expect, abs=1e-3)
     assert r.model == "itm" and np.isfinite(r.best_dbm[np.isfinite(geo.dist_m)]).all()
+    # the fast path (Delta h from adaptive nodes, coarser radials near the site) stays close to it
+    inside = np.isfinite(geo.dist_m)
+    assert np.isfinite(fast.best_dbm[inside]).all() and fast.best_dbm[row, 40] == pytest.approx(r.best_dbm[row, 40], abs=1.0)
+    assert fast.metadata["model_params"]["exact"] is False and r.metadata["model_params"]["exact"] is True
 
 
 def test_bounds_crop_the_terrain_and_keep_values(shared_file):
@@ -270,3 +283,170 @@ def test_exact_tie_keeps_the_lower_site_index():
     s = pd.concat([_site_at(t, 30, 20, site_id="A"), _site_at(t, 30, 40, site_id="B")])
     r = _quiet(coverage.predict, t, s, model="fspl", radius_m=2000)
     assert r.best_server[30, 30] == 0 and r.best_dbm[30, 30] == r.second_dbm[30, 30]
+
+
+# ------------------------------------------------------------------------------------------------
+# fast path of the sweep (issue 14): radial sets thinned near the site, spaced by the cell size
+# ------------------------------------------------------------------------------------------------
+def test_radial_set_on_square_cells_is_the_uniform_one():
+    t = _terrain(np.zeros((101, 101)), cell=50.0)
+    geo = SiteGeometry.build(Grid(t.elevation_m, t.transform, t.crs, False), *map(float, t.xy_of(50, 50)), 2400.0)
+    for spacing in ("cell", "across", "min"):
+        rs = geo.radial_set(spacing)
+        assert rs.nrad == geo.nrad
+        np.testing.assert_allclose(rs.azimuth_rad, 2 * np.pi * np.arange(rs.nrad) / rs.nrad, atol=1e-9)
+        np.testing.assert_allclose(rs.step_m, geo.step_m, rtol=1e-12)
+        # radial 0 and every 2**levels-th one start at sample 1; the others only where cells read them
+        assert rs.k_first[0] == 1 and rs.k_first[1] > 1 and rs.levels >= 3
+    with pytest.raises(InputError, match="spacing"):
+        geo.radial_set("coarse")
+
+
+def _relabelled(t, lat_top):
+    return coverage.Terrain(t.elevation_m, Affine(t.transform.a, 0, t.transform.c, 0, t.transform.e,
+                                                  lat_top - t.transform.e / 2), t.crs)
+
+
+def test_radials_by_cell_size_at_high_latitude(shared_file):
+    t = _relabelled(_quiet(coverage.open_terrain, shared_file("dem/S36E149.tif")), 61.0)
+    grid = Grid(t.elevation_m, t.transform, t.crs, True)
+    geo = SiteGeometry.build(grid, 149.5, 60.5, 20_000.0)
+    ew, ns = grid.cell_size_m(60.5)
+    assert ns / ew > 1.9
+    rs = geo.radial_set("across")
+    # fewer radials than uniform ones at the smaller side, neighbours never further apart than the
+    # cell spacing across them at the nominal radius
+    assert rs.nrad < 0.85 * geo.nrad
+    az = rs.azimuth_rad
+    gap = np.diff(np.r_[az, az[0] + 2 * np.pi]) * rs.r_nominal_m
+    s_perp = 1.0 / np.hypot(np.cos(az) / ew, np.sin(az) / ns)
+    assert np.all(gap <= s_perp * 1.01)
+    cell = geo.radial_set("cell")
+    np.testing.assert_allclose(cell.step_m[[0, cell.nrad // 4]], [ns, ew], rtol=1e-6)
+    # every cell inside the radius reads computed samples only, and the fast map stays close to the
+    # exact=True map (uniform radials, the per-profile method on every sample)
+    sites = _site_lonlat(149.5, 60.5)
+    fast = _quiet(coverage.predict, t, sites, model="p526", radius_m=20_000).best_dbm
+    exact = _quiet(coverage.predict, t, sites, model="p526", radius_m=20_000, model_params={"exact": True}).best_dbm
+    inside = np.isfinite(exact)
+    assert inside.sum() > 250_000 and np.array_equal(np.isfinite(fast), inside)
+    d = np.abs(fast[inside] - exact[inside])
+    assert (d <= 1.0).mean() >= 0.95 and np.percentile(d, 95) <= 1.0
+
+
+def _site_lonlat(lon, lat):
+    return pd.DataFrame({"site_id": ["a"], "lon": [lon], "lat": [lat], "height_m": [30.0], "freq_mhz": [900.0],
+                         "eirp_dbm": [60.0], "technology": ["2g"]})
+
+
+def test_exact_true_is_the_uniform_per_sample_pipeline(shared_file):
+    """exact=True: every sample of the uniform radials, all radials read (the result before issue 14)."""
+    from coverage.engine import _kernels as K
+    from coverage.propagation import get_model
+    from coverage.propagation._kernels.itm_sweep import itm_radials
+
+    t = _quiet(coverage.open_terrain, shared_file("dem/S36E149.tif"))
+    geo = SiteGeometry.build(Grid(t.elevation_m, t.transform, t.crs, True), 149.5, -35.5, 8_000.0)
+    m = get_model("itm")
+    params = dict(m.params(None), exact=True)
+    got = geo.loss_db(m, freq_mhz=900.0, h_tx_m=30.0, h_rx_m=1.5, **params)
+    z2d, nvalid = geo.profiles
+    out = np.empty_like(z2d)
+    itm_radials(z2d, nvalid, geo.step_m, 30.0, 1.5, 900.0, 1, 360.0, 1, 15.0, 0.005, 12, 50.0, 50.0, 50.0, out)
+    out -= free_space_loss_db(np.where(np.arange(z2d.shape[1]) > 0, np.arange(z2d.shape[1]) * geo.step_m, np.nan),
+                              900.0)[None, :]
+    cell = np.empty_like(geo.dist_m)
+    K.radials_to_cells(out, nvalid, geo.step_m, geo.dist_m, geo.azimuth_rad, cell)
+    expect = np.empty_like(cell)
+    K.free_space_plus(cell, geo.dist_m, geo.ground_m, np.nan, 1.5, 900.0, expect)
+    np.testing.assert_array_equal(got, expect)
+    # the fast path: each cell takes ITM on its nearest radial sample's own sub-profile (Delta h from
+    # nodes: within 1 dB on >= 99 % of cells), only the samples some cell takes are evaluated
+    import coverage.itm as itm
+
+    fast = geo.loss_db(m, freq_mhz=900.0, h_tx_m=30.0, h_rx_m=1.5, **m.params(None))
+    inside = np.isfinite(expect)
+    assert np.array_equal(np.isfinite(fast), inside)
+    rs = geo.radial_set("min")
+    need, jk = rs.nearest
+    assert need.sum() < 0.5 * (nvalid - 1).sum() and need.sum() <= inside.sum()
+    rz, rnv = rs.profiles
+    errs = []
+    for r, c in np.argwhere(inside)[np.random.default_rng(2).choice(inside.sum(), 300, replace=False)]:
+        j, k = divmod(int(jk[r, c]), rz.shape[1])
+        assert 1 <= k < rnv[j] and abs(k * rs.step_m[j] - geo.dist_m[r, c]) <= 0.5 * rs.step_m[j] + 1e-6
+        p2p = itm.p2p(rz[j, :k + 1], rs.step_m[j], h_tx_m=30.0, h_rx_m=1.5, freq_mhz=900.0, climate=1, n0=360.0,
+                      pol=1, epsilon=15.0, sigma=0.005, mdvar=12).loss_db
+        want = p2p - free_space_loss_db(k * rs.step_m[j], 900.0) + free_space_loss_db(geo.dist_m[r, c], 900.0)
+        errs.append(abs(fast[r, c] - want))
+    assert (np.array(errs) <= 1.0).mean() >= 0.99 and np.median(errs) < 0.05
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(cx=st.floats(20.0, 120.0), aspect=st.floats(0.4, 2.5), radius_cells=st.floats(5.0, 60.0),
+       spacing=st.sampled_from(["cell", "across", "min"]))
+def test_radial_set_mapping_reads_only_computed_samples(cx, aspect, radius_cells, spacing):
+    """On any cell shape, every cell inside the radius brackets computed samples (none before
+    k_first), and a function of distance alone maps back to the cell's own distance."""
+    from coverage.engine import _kernels as K
+
+    cy = cx * aspect
+    n = int(2 * radius_cells * max(1.0, 1.0 / aspect)) + 9
+    m = int(2 * radius_cells * max(1.0, aspect)) + 9
+    t = coverage.Terrain(np.zeros((n, m), np.float32), Affine(cx, 0, 500_000.0, 0, -cy, 9_950_000.0), UTM)
+    grid = Grid(t.elevation_m, t.transform, t.crs, False)
+    radius = radius_cells * max(cx, cy)
+    geo = SiteGeometry.build(grid, *map(float, t.xy_of(n // 2, m // 2)), radius)
+    rs = geo.radial_set(spacing)
+    z2d, nvalid = rs.profiles
+    k = np.arange(z2d.shape[1])[None, :]
+    values = np.where((k >= rs.k_first[:, None]) & (k < nvalid[:, None]), np.sqrt(k * rs.step_m[:, None] + 1.0),
+                      np.nan)
+    out = np.empty_like(geo.dist_m)
+    K.radials_to_cells_dir(values, nvalid, rs.step_m, geo.dist_m, geo.azimuth_rad, rs.phi, rs.r_nominal_m,
+                           rs.levels, out)
+    inside = np.isfinite(geo.dist_m) & (geo.dist_m >= rs.step_m.max())
+    assert np.isfinite(out[inside]).all()
+    # sqrt(d + 1) is concave: linear interpolation between samples lies below it, by at most the
+    # curvature times a step squared
+    expect = np.sqrt(geo.dist_m[inside] + 1.0)
+    err = expect - out[inside]
+    assert err.min() >= -1e-9 and err.max() <= 0.125 * rs.step_m.max() ** 2 / (4 * rs.step_m.min() ** 1.5) + 1e-9
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 2**32 - 1), n=st.integers(3, 300), h_tx=st.floats(5.0, 100.0))
+def test_p526_fast_path_skips_samples_without_changing_the_others(seed, n, h_tx):
+    """P.526 with k_first and a spacing per radial = the per-profile method on each sample read."""
+    from coverage.propagation.p526 import P526_MODEL
+
+    rng = np.random.default_rng(seed)
+    z2d = 200 + np.cumsum(rng.normal(0, 8, (4, n)), axis=1)
+    nvalid = np.array([n, max(0, n - 5), min(n, 2), n // 2], dtype=np.int64)
+    k_first = rng.integers(1, n, 4)
+    steps = rng.uniform(20.0, 120.0, 4)
+    fast = P526_MODEL.radial_excess_db(z2d, nvalid, steps, freq_mhz=900.0, h_tx_m=h_tx, h_rx_m=1.5, k_first=k_first)
+    cols = np.arange(n)[None, :]
+    read = (cols >= k_first[:, None]) & (cols < nvalid[:, None])
+    assert np.isnan(fast[~read]).all()
+    for j in range(4):
+        ref = P526_MODEL.radial_excess_db(z2d[j:j + 1], nvalid[j:j + 1], float(steps[j]), freq_mhz=900.0,
+                                          h_tx_m=h_tx, h_rx_m=1.5, exact=True)
+        np.testing.assert_allclose(fast[j, read[j]], ref[0, read[j]], atol=1e-6)
+
+
+def test_itm_fast_path_tiled_is_bit_identical():
+    """The nearest-sample mapping and the skipped samples keep tiled runs bit-identical."""
+    from coverage.engine.tiles import predict_tiled
+    from coverage.synthetic import fractal_terrain
+
+    t = fractal_terrain((100, 100), 50.0, seed=4, relief_m=200.0)
+    x, y = t.xy_of(np.array([39.5, 60.0, 20.0]), np.array([39.5, 70.0, 85.0]))
+    lon, lat = t.to_lonlat(x, y)
+    sites = pd.DataFrame({"site_id": ["a", "b", "c"], "lon": lon, "lat": lat, "height_m": [30.0, 25.0, 40.0],
+                          "freq_mhz": 900.0, "eirp_dbm": 58.0, "technology": "2g"})
+    ref = _quiet(coverage.predict, t, sites, model="itm", radius_m=1500.0)
+    res = _quiet(predict_tiled, t, sites, model="itm", radius_m=1500.0, tile_size=40, workers=0)
+    assert np.isfinite(ref.best_dbm).mean() > 0.5
+    for name in ("best_dbm", "second_dbm", "best_server", "n_servers"):
+        assert np.array_equal(np.asarray(getattr(ref, name)), np.asarray(getattr(res, name)), equal_nan=True), name

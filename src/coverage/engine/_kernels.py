@@ -90,6 +90,52 @@ def bilinear_off(z, row, col, row_off, col_off):
     return top * (1.0 - fr) + bot * fr
 
 
+@njit(cache=True, inline="always")
+def _lat_tables(sx, sy, geographic, a, e2, rmax, step):
+    ntab = int(2.0 * rmax / step) + 3
+    lat_tab = np.empty(ntab)
+    lonk_tab = np.empty(ntab)
+    if geographic:
+        for i in range(ntab):
+            north = -rmax + i * step
+            x1, y1 = local_to_grid(1.0, north, sx, sy, geographic, a, e2)
+            lat_tab[i] = y1
+            lonk_tab[i] = x1 - sx  # degrees of longitude per metre east at this northing
+    return lat_tab, lonk_tab
+
+
+@njit(cache=True, inline="always")
+def _profile_one(elev, row_off, col_off, x_left, dx, y_top, dy, sx, sy, geographic, az, ds, nsamp,
+                 rmax, step, lat_tab, lonk_tab, zrow):
+    # one radial: bilinear heights every ds m on azimuth az; returns the number of valid samples
+    nr, nc = elev.shape
+    sa = math.sin(az)
+    ca = math.cos(az)
+    nv = nsamp
+    for k in range(nsamp):
+        s = k * ds
+        east = s * sa
+        north = s * ca
+        if geographic:
+            f = (north + rmax) / step
+            i0 = int(f)
+            t = f - i0
+            y = lat_tab[i0] * (1.0 - t) + lat_tab[i0 + 1] * t
+            x = sx + east * (lonk_tab[i0] * (1.0 - t) + lonk_tab[i0 + 1] * t)
+        else:
+            x = sx + east
+            y = sy + north
+        col = (x - x_left) / dx - 0.5
+        row = (y - y_top) / dy - 0.5
+        if row < row_off - 0.5 or col < col_off - 0.5 or row > row_off + nr - 0.5 or col > col_off + nc - 0.5:
+            nv = k
+            break
+        zrow[k] = bilinear_off(elev, row, col, row_off, col_off)
+    for k in range(nv, zrow.shape[0]):
+        zrow[k] = np.nan
+    return nv
+
+
 @njit(cache=True, parallel=True)
 def radial_profiles(elev, row_off, col_off, x_left, dx, y_top, dy, sx, sy, geographic, a, e2, ds, z2d, nvalid):
     """Fill ``z2d[j, k]`` with the bilinear ground height at distance k*ds on azimuth 2*pi*j/nrad.
@@ -104,45 +150,80 @@ def radial_profiles(elev, row_off, col_off, x_left, dx, y_top, dy, sx, sy, geogr
     of the site frame at each of the ~10^6 samples.
     """
     nrad, nsamp = z2d.shape
-    nr, nc = elev.shape
     rmax = (nsamp + 1) * ds
     step = ds / 16.0
-    ntab = int(2.0 * rmax / step) + 3
-    lat_tab = np.empty(ntab)
-    lonk_tab = np.empty(ntab)
-    if geographic:
-        for i in range(ntab):
-            north = -rmax + i * step
-            x1, y1 = local_to_grid(1.0, north, sx, sy, geographic, a, e2)
-            lat_tab[i] = y1
-            lonk_tab[i] = x1 - sx  # degrees of longitude per metre east at this northing
+    lat_tab, lonk_tab = _lat_tables(sx, sy, geographic, a, e2, rmax, step)
     for j in prange(nrad):
-        az = 2.0 * math.pi * j / nrad
-        sa = math.sin(az)
-        ca = math.cos(az)
-        nv = nsamp
-        for k in range(nsamp):
-            s = k * ds
-            east = s * sa
-            north = s * ca
-            if geographic:
-                f = (north + rmax) / step
-                i0 = int(f)
-                t = f - i0
-                y = lat_tab[i0] * (1.0 - t) + lat_tab[i0 + 1] * t
-                x = sx + east * (lonk_tab[i0] * (1.0 - t) + lonk_tab[i0 + 1] * t)
-            else:
-                x = sx + east
-                y = sy + north
-            col = (x - x_left) / dx - 0.5
-            row = (y - y_top) / dy - 0.5
-            if row < row_off - 0.5 or col < col_off - 0.5 or row > row_off + nr - 0.5 or col > col_off + nc - 0.5:
-                nv = k
-                break
-            z2d[j, k] = bilinear_off(elev, row, col, row_off, col_off)
-        nvalid[j] = nv
-        for k in range(nv, nsamp):
-            z2d[j, k] = np.nan
+        nvalid[j] = _profile_one(elev, row_off, col_off, x_left, dx, y_top, dy, sx, sy, geographic,
+                                 2.0 * math.pi * j / nrad, ds, nsamp, rmax, step, lat_tab, lonk_tab, z2d[j])
+
+
+@njit(cache=True, parallel=True)
+def radial_profiles_dir(elev, row_off, col_off, x_left, dx, y_top, dy, sx, sy, geographic, a, e2, az_j, ds_j,
+                        nmax_j, z2d, nvalid):
+    """:func:`radial_profiles` for radials at azimuths ``az_j`` (rad), each with its own spacing
+    ``ds_j`` (m) and at most ``nmax_j`` samples (the radius)."""
+    nrad, nsamp = z2d.shape
+    ds_min = np.inf
+    rmax = 0.0
+    for j in range(nrad):
+        ds_min = min(ds_min, ds_j[j])
+        rmax = max(rmax, (nmax_j[j] + 1) * ds_j[j])
+    step = ds_min / 16.0
+    lat_tab, lonk_tab = _lat_tables(sx, sy, geographic, a, e2, rmax, step)
+    for j in prange(nrad):
+        nvalid[j] = _profile_one(elev, row_off, col_off, x_left, dx, y_top, dy, sx, sy, geographic,
+                                 az_j[j], ds_j[j], min(nmax_j[j], nsamp), rmax, step, lat_tab, lonk_tab, z2d[j])
+
+
+@njit(cache=True, inline="always")
+def _perp_density(az, ew, ns):
+    # radials per metre of arc at azimuth az: the inverse of the cell spacing across the radial
+    # (the distance between cell centres along (cos az, -sin az) on the ew x ns lattice's ellipse)
+    c = math.cos(az) / ew
+    s = math.sin(az) / ns
+    return math.sqrt(c * c + s * s)
+
+
+@njit(cache=True)
+def azimuth_table(ew, ns, phi):
+    """Cumulative radial density phi[i] = integral_0^(2 pi i/m) of 1/s_perp(az) d az (trapezoids),
+    m = len(phi) - 1: radial j sits where phi = j * phi[m] / nrad."""
+    m = phi.shape[0] - 1
+    h = 2.0 * math.pi / m
+    phi[0] = 0.0
+    prev = _perp_density(0.0, ew, ns)
+    for i in range(1, m + 1):
+        cur = _perp_density(i * h, ew, ns)
+        phi[i] = phi[i - 1] + 0.5 * (prev + cur) * h
+        prev = cur
+
+
+@njit(cache=True, inline="always")
+def azimuth_index(az, phi, nrad):
+    """Fractional radial index of azimuth az (rad, 0..2 pi) on the table of :func:`azimuth_table`."""
+    m = phi.shape[0] - 1
+    f = az / (2.0 * math.pi) * m
+    i = min(max(int(f), 0), m - 1)
+    t = f - i
+    return (phi[i] * (1.0 - t) + phi[i + 1] * t) / phi[m] * nrad
+
+
+@njit(cache=True)
+def radial_azimuths(phi, nrad, ew, ns, az_out, ds_out):
+    """Azimuth (rad) of each radial (the inverse of :func:`azimuth_index`) and its sample spacing (m):
+    the cell spacing along the radial, 1 / sqrt((sin az / ew)^2 + (cos az / ns)^2)."""
+    m = phi.shape[0] - 1
+    i = 0
+    for j in range(nrad):
+        target = j * phi[m] / nrad
+        while i < m - 1 and phi[i + 1] <= target:
+            i += 1
+        az = 2.0 * math.pi * (i + (target - phi[i]) / (phi[i + 1] - phi[i])) / m
+        az_out[j] = az
+        sa = math.sin(az) / ew
+        ca = math.cos(az) / ns
+        ds_out[j] = 1.0 / math.sqrt(sa * sa + ca * ca)
 
 
 @njit(cache=True, parallel=True)
@@ -183,6 +264,102 @@ def _along(values2d, j, nv, kf):
         return values2d[j, k0]
     t = kf - k0
     return values2d[j, k0] * (1.0 - t) + values2d[j, k0 + 1] * t
+
+
+@njit(cache=True, inline="always")
+def cell_level(d, r_nom, levels):
+    """Radial level a cell at distance ``d`` reads: the largest l <= ``levels`` with d * 2**l <= r_nom,
+    i.e. the coarsest radial subset (every 2**l-th radial) whose spacing at that distance is still at
+    most the spacing of all radials at the nominal radius ``r_nom`` (same units as ``d``)."""
+    lv = 0
+    while lv < levels and d * (1 << (lv + 1)) <= r_nom:
+        lv += 1
+    return lv
+
+
+@njit(cache=True)
+def radial_first_samples(r_nom, ds_j, levels, out):
+    """First sample of each radial that a cell can read under :func:`cell_level` (one sample of margin).
+
+    Radial j belongs to levels 0..t with t = min(trailing zeros of j, ``levels``) (radial 0: ``levels``);
+    cells read it only beyond r_nom / 2**(t+1), i.e. from that distance over ``ds_j[j]`` on.
+    """
+    for j in range(out.shape[0]):
+        t = 0
+        while t < levels and (j >> t) & 1 == 0:
+            t += 1
+        if t >= levels:
+            out[j] = 1
+        else:
+            out[j] = max(1, int(math.floor(r_nom / (1 << (t + 1)) / ds_j[j])) - 1)
+
+
+@njit(cache=True, parallel=True)
+def radials_to_cells_dir(values2d, nvalid, ds_j, dist, az, phi, r_nom, levels, out):
+    """:func:`radials_to_cells` for the directional radial set (:func:`radial_azimuths`): the cell's
+    azimuth gives a fractional radial index through ``phi``, each radial has its own spacing, and a
+    cell at less than r_nom / 2**l reads every 2**l-th radial only (:func:`cell_level`)."""
+    nrad = values2d.shape[0]
+    h, w = dist.shape
+    for r in prange(h):
+        for c in range(w):
+            d = dist[r, c]
+            if not (d >= 0.0):
+                out[r, c] = np.nan
+                continue
+            a = azimuth_index(az[r, c], phi, nrad)
+            lv = cell_level(d, r_nom, levels)
+            span = 1 << lv
+            ja = int(math.floor(a))
+            jb = (ja >> lv) << lv
+            ta = (a - jb) / span
+            j0 = jb % nrad
+            j1 = (j0 + span) % nrad
+            v0 = _along(values2d, j0, nvalid[j0], d / ds_j[j0])
+            v1 = _along(values2d, j1, nvalid[j1], d / ds_j[j1])
+            if v0 == v0 and v1 == v1:
+                out[r, c] = v0 * (1.0 - ta) + v1 * ta
+            elif v0 == v0:
+                out[r, c] = v0
+            else:
+                out[r, c] = v1
+
+
+@njit(cache=True, parallel=True)
+def nearest_samples(dist, az, phi, ds_j, nvalid, need, jk):
+    """Nearest radial sample of each cell: ``jk[r, c] = j * nsamp + k`` (-1 outside the radius or off
+    the radials), and ``need[j, k] = 1`` for every sample some cell takes. Radial j is the nearest in
+    azimuth (:func:`azimuth_index`), k the nearest sample (>= 1) to the cell's distance, clamped to the
+    radial's last valid sample."""
+    nrad, nsamp = need.shape
+    h, w = dist.shape
+    need[:, :] = 0
+    for r in prange(h):  # threads may flag the same sample: they all write 1
+        for c in range(w):
+            d = dist[r, c]
+            if not (d >= 0.0):
+                jk[r, c] = -1
+                continue
+            j = int(math.floor(azimuth_index(az[r, c], phi, nrad) + 0.5)) % nrad
+            k = max(int(math.floor(d / ds_j[j] + 0.5)), 1)
+            if k >= nvalid[j]:
+                k = nvalid[j] - 1
+            if k < 1:
+                jk[r, c] = -1
+                continue
+            jk[r, c] = j * nsamp + k
+            need[j, k] = 1
+
+
+@njit(cache=True, parallel=True)
+def cells_from_samples(values2d, jk, out):
+    """``out[r, c] = values2d.flat[jk[r, c]]`` (NaN where ``jk`` is -1)."""
+    nsamp = values2d.shape[1]
+    h, w = jk.shape
+    for r in prange(h):
+        for c in range(w):
+            i = jk[r, c]
+            out[r, c] = np.nan if i < 0 else values2d[i // nsamp, i % nsamp]
 
 
 @njit(cache=True, parallel=True)

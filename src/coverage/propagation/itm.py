@@ -48,7 +48,7 @@ import numpy as np
 
 from ..errors import InputError, ModelRangeError, ModelRangeWarning
 from ._kernels import itm as _k
-from ._kernels.itm_sweep import itm_radials, itm_radials_exact
+from ._kernels.itm_sweep import itm_radials, itm_radials_fast
 from .base import ProfileModel, Validity
 from .fspl import free_space_loss_db
 
@@ -622,23 +622,61 @@ def area(d_km: Any, delta_h_m: Any, *, h_tx_m: Any, h_rx_m: Any, tx_siting: Any 
 # location and situation (50 %).
 
 
+#: Delta h tolerance of the fast sweep (m, plus 2 % of Delta h): see ``_kernels.itm_sweep._delta_h_adaptive``.
+DH_TOL_M = 1.0
+
+
 class ItmModel(ProfileModel):
     #: ITM's own free-space term uses the ground distance; keep that for the cells too.
     free_space_3d = False
+    #: Takes a spacing per radial (``step_m`` array) and ``k_first`` (first sample read per radial).
+    radial_arrays = True
+    #: Uniform radials at the smaller cell side: ITM's horizons, fits and Delta h depend on the profile
+    #: resolution, and radials sampled by the cell size along them (up to ns/ew coarser) move ~8 % of
+    #: cells by more than 1 dB (bench_itm_map); the engine still thins them near the site.
+    radial_spacing = "min"
+    #: Each cell takes the excess loss of its nearest radial sample (no interpolation between radials):
+    #: ITM is not smooth across or along radials, so interpolating between two profiles' losses does not
+    #: bring a cell closer to ITM on its own profile, and only the samples some cell takes are evaluated.
+    cell_mapping = "nearest"
 
     def radial_excess_db(self, z2d, nvalid, step_m, *, freq_mhz, h_tx_m, h_rx_m, climate=1, n0=360.0, pol=1,
                          epsilon=15.0, sigma=0.005, mdvar=12, time=50.0, location=50.0, situation=50.0,
-                         exact=False, **params):
+                         exact=False, dh_tol_m=DH_TOL_M, k_first=None, need=None, **params):
+        """Excess loss over free space (dB) at the radial samples.
+
+        ``exact=True``: the point-to-point model at every sample on its own sub-profile, horizons
+        and fits carried along the radial (``itm_radials``, equal to re-running ITM on each
+        sub-profile, ``itm_radials_exact``, to rounding): the result before the fast path. Otherwise,
+        the fast path: horizons and fits stay exact at each sample; with ``k_first`` (the engine's
+        first sample read per radial) the samples before it are skipped; Delta h, a statistic of the
+        whole path, comes from adaptive exact nodes within ``dh_tol_m`` m + 2 % (negative: exact at
+        every sample). ``need`` (uint8 per sample, the shape of ``z2d``): evaluate only those samples.
+        """
         check_inputs(h_tx_m=h_tx_m, h_rx_m=h_rx_m, freq_mhz=freq_mhz, climate=climate, n0=n0, pol=pol,
-                          epsilon=epsilon, sigma=sigma, mdvar=mdvar, time=time, location=location,
-                          situation=situation)
+                     epsilon=epsilon, sigma=sigma, mdvar=mdvar, time=time, location=location,
+                     situation=situation)
         out = np.empty(z2d.shape, dtype=np.float64)
-        fn = itm_radials_exact if exact else itm_radials
-        fn(np.ascontiguousarray(z2d, dtype=np.float64), np.ascontiguousarray(nvalid, dtype=np.int64), float(step_m),
-           float(h_tx_m), float(h_rx_m), float(freq_mhz), int(climate), float(n0), int(pol), float(epsilon),
-           float(sigma), int(mdvar), float(time), float(location), float(situation), out)
-        d = np.arange(z2d.shape[1]) * float(step_m)
-        out -= free_space_loss_db(np.where(d > 0, d, np.nan), float(freq_mhz))[None, :]
+        z2d = np.ascontiguousarray(z2d, dtype=np.float64)
+        nvalid = np.ascontiguousarray(nvalid, dtype=np.int64)
+        radio = (float(h_tx_m), float(h_rx_m), float(freq_mhz), int(climate), float(n0), int(pol),
+                 float(epsilon), float(sigma), int(mdvar), float(time), float(location), float(situation))
+        steps = np.ascontiguousarray(np.broadcast_to(np.asarray(step_m, dtype=np.float64), (z2d.shape[0],)))
+        if exact:
+            itm_radials(z2d, nvalid, float(step_m), *radio, out)
+        elif k_first is not None or need is not None or dh_tol_m >= 0 or np.ndim(step_m) == 1:
+            if need is None:
+                need = np.ones((1, 1), np.uint8)
+            else:
+                need = np.ascontiguousarray(need, dtype=np.uint8)
+                if k_first is None:  # Delta h nodes from the first sample needed
+                    k_first = np.where(need.any(axis=1), need.argmax(axis=1), z2d.shape[1])
+            kf = np.ones(z2d.shape[0], np.int64) if k_first is None else np.ascontiguousarray(k_first, np.int64)
+            itm_radials_fast(z2d, nvalid, kf, steps, *radio, float(dh_tol_m), need, out)
+        else:
+            itm_radials(z2d, nvalid, float(step_m), *radio, out)  # (itm_radials_exact: the O(n^2) reference)
+        d = np.arange(z2d.shape[1])[None, :] * steps[:, None]
+        out -= free_space_loss_db(np.where(d > 0, d, np.nan), float(freq_mhz))
         return out
 
 
@@ -649,5 +687,5 @@ ITM_MODEL = ItmModel(
     validity=Validity(freq_mhz=(20.0, 20000.0), distance_km=(1.0, 2000.0), h_tx_m=(0.5, 3000.0),
                       h_rx_m=(0.5, 3000.0)),
     defaults={"climate": 1, "n0": 360.0, "pol": 1, "epsilon": 15.0, "sigma": 0.005, "mdvar": 12, "time": 50.0,
-              "location": 50.0, "situation": 50.0},
+              "location": 50.0, "situation": 50.0, "exact": False, "dh_tol_m": DH_TOL_M},
 )

@@ -709,7 +709,12 @@ def longley_rice(th0, th1, f, zg, dh0, dh1, he0, he1, gamma_e, n_s, dlt, h0, h1,
         a_ref = a_o + k1 * d + k2 * math.log(d)
         mode = 1
     else:
-        # trans-horizon: diffraction line, or troposcatter line beyond the transition distance d_x
+        # trans-horizon: diffraction line, or troposcatter line beyond the transition distance d_x.
+        # d_x >= d_ML + 1.088 scale ln f (and d_x = 10e6 m when the scatter line is undefined), so a
+        # shorter path is in the diffraction mode whatever the troposcatter values: skip them (the
+        # result is identical; most coverage paths are far shorter than d_ML + ~30 km).
+        if d <= d_ml + 1.088 * scale * math.log(f) and d <= 10e6:
+            return _cmax(m_d * d + a_d0, 0.0), warn, 2, 0
         d5 = d_ml + 200e3
         d6 = d_ml + 400e3
         a6, h0v = _troposcatter(d6, th0, th1, dh0, dh1, he0, he1, a_e, n_s, f, theta_los, -1.0)
