@@ -154,21 +154,26 @@ def _profile_at_points(m, params, g, grid, freq, h_tx, h_rx, radius_m=None):
     for i in range(len(px)):
         east[i], north[i] = K.grid_to_local(px[i], py[i], sx, sy, grid.geographic, WGS84_A, WGS84_E2)
     dist = np.hypot(east, north)
-    az = np.mod(np.arctan2(east, north), 2 * math.pi)
     step = min(grid.cell_size_m(sy if grid.geographic else None))
     radius = float(dist.max()) + 2 * step if radius_m is None else float(radius_m)
     if dist.max() > radius:
         raise InputError(f"a measurement of site {g['site_id'].iloc[0]!r} lies {dist.max():.0f} m away, beyond "
                          f"radius_m={radius:g}")
     geo = SiteGeometry.build(grid, sx, sy, radius)
-    z2d, nvalid = geo.profiles
-    excess_r = m.radial_excess_db(z2d, nvalid, geo.step_m, freq_mhz=freq, h_tx_m=h_tx, h_rx_m=h_rx, **params)
-    excess = np.empty((1, len(dist)))
-    K.radials_to_cells(excess_r, nvalid, geo.step_m, dist[None, :].copy(), az[None, :].copy(), excess)
+    # the engine's own pipeline on the site's window (radial set, cell mapping: what a map shows), then
+    # each point takes the excess of the cell it lies in and free space over its own 3-D path
+    loss_w = geo.loss_db(m, freq_mhz=freq, h_tx_m=h_tx, h_rx_m=h_rx, **params)
+    dz_w = geo.site_ground_m + h_tx - (geo.ground_m + h_rx)
+    d3_w = np.hypot(geo.dist_m, dz_w) if m.free_space_3d else geo.dist_m
+    excess_w = loss_w - free_space_loss_db(np.maximum(d3_w, 1.0), freq)
+    r0, c0, h, w = geo.window
+    pr = np.clip(np.rint((py - yt) / dy - 0.5).astype(np.int64) - r0, 0, h - 1)
+    pc = np.clip(np.rint((px - xl) / dx - 0.5).astype(np.int64) - c0, 0, w - 1)
+    excess = excess_w[pr, pc]
     zpt = np.array([K.bilinear_off(grid.elevation_m, (py[i] - yt) / dy - 0.5, (px[i] - xl) / dx - 0.5, 0, 0)
                     for i in range(len(px))])
     d3 = np.hypot(dist, geo.site_ground_m + h_tx - (zpt + h_rx)) if m.free_space_3d else dist
-    return free_space_loss_db(np.maximum(d3, 1.0), freq), excess[0]
+    return free_space_loss_db(np.maximum(d3, 1.0), freq), excess
 
 
 def loss_at_points(measurements, model, *, terrain=None, model_params: Mapping[str, Any] | None = None,
@@ -178,8 +183,9 @@ def loss_at_points(measurements, model, *, terrain=None, model_params: Mapping[s
     Distance models run on the ellipsoidal site-receiver distance; profile models need ``terrain`` and
     run as in the engine (radial profiles from the site, the excess interpolated to the point, free
     space over the 3-D path). For distance models ``excess_db = loss_db - free_space_db``.
-    ``radius_m`` chooses the radial set of profile models as a ``predict`` run of that radius does
-    (the value between radials is interpolated); by default the densest set reaching every point.
+    ``radius_m`` chooses the radial set of profile models as a ``predict`` run of that radius does;
+    each point takes the excess loss of the map cell it lies in (default radius: just past the farthest
+    point).
     """
     from ..propagation.fspl import FSPL
 

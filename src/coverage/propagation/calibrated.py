@@ -106,14 +106,33 @@ class CalibratedProfileModel(_Calibrated, ProfileModel):
     default_clutter_offset_db: float = 0.0
     fit_range: Mapping[str, Any] = field(default_factory=dict)
 
+    # the engine runs a calibrated model on its base model's radials and cell mapping (same cells, same bits)
+    @property
+    def radial_arrays(self) -> bool:
+        return bool(getattr(self._base(), "radial_arrays", False))
+
+    @property
+    def radial_spacing(self) -> str:
+        return getattr(self._base(), "radial_spacing", "cell")
+
+    @property
+    def cell_mapping(self) -> str:
+        return getattr(self._base(), "cell_mapping", "interpolate")
+
+    @property
+    def free_space_3d(self) -> bool:
+        return bool(getattr(self._base(), "free_space_3d", True))
+
     def radial_excess_db(self, z2d, nvalid, step_m, *, freq_mhz, h_tx_m, h_rx_m, clutter=None, **params):
         excess = self._base().radial_excess_db(z2d, nvalid, step_m, freq_mhz=freq_mhz, h_tx_m=h_tx_m,
                                                h_rx_m=h_rx_m, **params)
-        d = np.arange(z2d.shape[1], dtype=np.float64) * float(step_m)
-        corr = _correction_db(np.maximum(d, float(step_m)), self.offset_db + self.clutter_offset_db(clutter),
+        # one spacing for all radials, or one per radial (the engine's directional radial sets)
+        step = np.asarray(step_m, dtype=np.float64).reshape(-1, 1)
+        d = np.arange(z2d.shape[1], dtype=np.float64)[None, :] * step
+        corr = _correction_db(np.maximum(d, step), self.offset_db + self.clutter_offset_db(clutter),
                               self.slope_db_per_decade)
         # the engine adds free space over each cell's path: an excess >= 0 keeps the loss above it
-        return np.maximum(self.diffraction_weight * excess + corr[None, :], 0.0)
+        return np.maximum(self.diffraction_weight * excess + corr, 0.0)
 
 
 def calibrated_model(base, *, name: str | None = None, base_params: Mapping[str, Any] | None = None,
