@@ -173,13 +173,14 @@ def test_fast_path_skips_unread_samples_and_is_exact_without_the_delta_h_nodes(s
     # several dB where one of its branches flips (LOS two-ray fit, horizon geometry), and a
     # slightly different Delta h (or a last-bit difference in a horizon distance, NTIA/itm issue 21)
     # can move such a jump by a few samples: a sample must match the exact model within 1 dB
-    # somewhere within 4 samples of it, with at most 1 % of the samples (at least one) excepted.
+    # somewhere within 4 samples of it, with at most 1 % of the samples (at least two: a short radial
+    # can hold two such jumps) excepted.
     assert np.median(err) <= 0.25
     bad = 0
     for j, k in zip(*np.nonzero(read & (np.abs(fast - ref) > 1.0))):
         lo, hi = max(k - 4, 1), min(k + 5, n_valid[j])
         bad += np.nanmin(np.abs(ref[j, lo:hi] - fast[j, k])) > 1.0
-    assert bad <= max(1, 0.01 * err.size)
+    assert bad <= max(2, 0.01 * err.size)
 
 
 @pytest.mark.shared

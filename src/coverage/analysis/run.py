@@ -198,6 +198,17 @@ def _indicators(tables, techs) -> dict:
     return inds
 
 
+def _assumed(s, first: dict, results: dict) -> dict:
+    """Everything the run assumed, in one place: model parameters, site values, filled DEM voids."""
+    out: dict = {t: r.metadata.get("assumed", {}) for t, r in results.items() if r.metadata.get("assumed")}
+    if s.attrs.get("defaults_applied"):
+        out["site_values"] = s.attrs["defaults_applied"]
+    filled = (first.get("terrain") or {}).get("void_cells_filled") or 0
+    if filled:
+        out["dem_voids_filled"] = int(filled)
+    return out
+
+
 def _run_metadata(s, v, terrain, techs, tables, results, bounds, resolution_m, radius_m, rx_height_m, sigma_db,
                   note) -> dict:
     primary = tables[techs[0]]
@@ -209,7 +220,7 @@ def _run_metadata(s, v, terrain, techs, tables, results, bounds, resolution_m, r
         "models": {t: {"model": r.model, "model_params": dict(r.metadata.get("model_params", {})),
                        "landcover": r.metadata.get("landcover")}
                    for t, r in results.items()},
-        "assumed": {t: r.metadata.get("assumed", {}) for t, r in results.items() if r.metadata.get("assumed")},
+        "assumed": _assumed(s, first, results),
         "has_terrain": terrain is not None, "terrain": first.get("terrain"),
         "sites_source": s.attrs.get("source"), "sites_layout": s.attrs.get("layout"),
         "site_defaults": s.attrs.get("defaults_applied", {}),

@@ -247,11 +247,13 @@ def _radial(z, n, xi, h_tx, h_rx, f, climate, n0, pol, eps, sigma, mdvar, time, 
         n_hull += 1
 
     dlt_k = hz[6]
-    if dh_tol < 0.0:
-        for k in range(max(kfirst, 1), n):
-            dlt_k[k] = delta_h(z, k, xi, hz[4, k], hz[5, k], buf)
-    else:
-        _delta_h_adaptive(z, n, xi, hz, max(kfirst, 1), dh_tol, buf)
+    # exact over the first 128 samples, where one sample is a large share of the path and an exact
+    # Delta h is cheap (O(k) each); adaptive nodes beyond (a literal: cached kernels freeze globals)
+    k_exact = n if dh_tol < 0.0 else min(n, 128)
+    for k in range(max(kfirst, 1), k_exact):
+        dlt_k[k] = delta_h(z, k, xi, hz[4, k], hz[5, k], buf)
+    if k_exact < n:
+        _delta_h_adaptive(z, n, xi, hz, max(kfirst, 1, k_exact - 1), dh_tol, buf)
 
     for k in range(1, min(kfirst, n)):
         out[k] = math.nan
