@@ -42,7 +42,12 @@ from .._atomic import atomic_path
 from ..errors import CoverageWarning, FileFormatError, InputError
 from ..io.measurements import read_measurements
 from ..propagation import ProfileModel, get_model
-from ..propagation.calibrated import REFERENCE_DISTANCE_M, calibrated_model, model_from_dict
+from ..propagation.calibrated import (
+    REFERENCE_DISTANCE_M,
+    calibrated_model,
+    model_from_dict,
+)
+from ..render.export import _jsonable
 
 __all__ = ["calibrate", "validate", "Calibration", "Validation", "error_stats", "spatial_folds",
            "loss_at_points", "local_correction_db", "local_gain", "FIT_TERMS", "MIN_SLOPE_DB_PER_DECADE", "DEFAULT_BLOCK_M",
@@ -618,7 +623,7 @@ class Calibration:
         """Write the model and the report as JSON (atomically)."""
         path = Path(path)
         with atomic_path(path) as tmp:
-            Path(tmp).write_text(json.dumps(self.to_dict(), indent=1, default=_json_default))
+            Path(tmp).write_text(json.dumps(self.to_dict(), indent=1, default=_jsonable))
         return path
 
     @classmethod
@@ -639,16 +644,6 @@ class Calibration:
         res = d.get("residuals")
         return cls(model=model_from_dict(d["model"]), report=rep, points=None,
                    residuals=None if res is None else pd.DataFrame(res))
-
-
-def _json_default(o):
-    if isinstance(o, (np.integer,)):
-        return int(o)
-    if isinstance(o, (np.floating,)):
-        return float(o)
-    if isinstance(o, np.ndarray):
-        return o.tolist()
-    raise TypeError(f"not JSON serialisable: {type(o)}")
 
 
 # ============================================================================ validation
