@@ -167,3 +167,16 @@ def test_issue9_item16_name_clash_with_coverage_py_is_said_plainly(tmp_path):
                        capture_output=True, text=True, env=env, timeout=120)
     assert p.returncode == 2
     assert "coverage.py" in p.stderr and "pip uninstall coverage" in p.stderr and "Traceback" not in p.stderr
+
+
+def test_a_missing_optional_package_names_the_extra(monkeypatch, capsys):
+    from coverage import cli
+    from coverage.cli import predict as cli_predict
+
+    def needs_matplotlib(a):
+        raise ModuleNotFoundError("No module named 'matplotlib'", name="matplotlib")
+
+    monkeypatch.setattr(cli_predict, "run", needs_matplotlib)
+    assert cli.main(["predict", "--sites", "x.csv", "--out", "x.tif"]) == 2
+    err = capsys.readouterr().err
+    assert "blankspot-coverage[plot]" in err and len(err.strip().splitlines()) == 1

@@ -54,6 +54,10 @@ EXAMPLES = {
              "--out-dir out/plan"),
 }
 
+#: Optional packages -> the extra that brings them (pyproject.toml).
+_OPTIONAL = {"matplotlib": "plot", "openpyxl": "excel", "tqdm": "progress", "dask": "dask", "distributed": "dask",
+             "xarray": "xarray"}
+
 #: Options whose value may start with a minus sign (a southern latitude, a western longitude).
 _COORDINATE_OPTIONS = ("--bounds", "--to")
 
@@ -167,6 +171,11 @@ def main(argv=None) -> int:
         print(f"blankspot: error: {cli_words(str(exc))}", file=sys.stderr)
         return 2
     except Exception as exc:  # a bug, not a user error: one line, the traceback with -v
+        extra = _OPTIONAL.get((getattr(exc, "name", None) or "").split(".")[0])
+        if isinstance(exc, ModuleNotFoundError) and extra is not None:
+            print(f"blankspot: error: `blankspot {a.command}` needs the optional package {exc.name}: "
+                  f"python -m pip install 'blankspot-coverage[{extra}]' (or [all])", file=sys.stderr)
+            return 2
         if a.verbose:
             traceback.print_exc()
         print(f"blankspot: internal error: {type(exc).__name__}: {exc} (rerun with -v for the traceback, and "

@@ -189,6 +189,17 @@ def _write_set(out_dir: Path, tables, indicators, metadata) -> dict:
     sheets = {level: ind for level, ind in indicators.items()}
     keep = [c for c in primary.columns if c != "geometry"]
     sheets["villages"] = pd.DataFrame(primary[keep])
-    files["xlsx"] = write_excel(sheets, out_dir / "indicators.xlsx", about=about)
+    try:
+        import openpyxl  # noqa: F401
+    except ImportError:  # an optional extra: the CSV tables hold the same numbers
+        import warnings
+
+        from ..errors import CoverageWarning
+
+        warnings.warn("indicators.xlsx not written: it needs the optional package openpyxl "
+                      "(python -m pip install 'blankspot-coverage[excel]'); the CSV tables hold the same numbers",
+                      CoverageWarning, stacklevel=3)
+    else:
+        files["xlsx"] = write_excel(sheets, out_dir / "indicators.xlsx", about=about)
     files["metadata"] = write_json(dict(metadata), out_dir / "metadata.json")
     return files
