@@ -6,6 +6,13 @@ import os
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
+
+# CI runs the same hypothesis examples every time (a red run must be reproducible, not a draw);
+# locally the examples stay random and the failures found are replayed from .hypothesis/.
+settings.register_profile("ci", derandomize=True, deadline=None, print_blob=True)
+if os.environ.get("CI", "").lower() == "true":
+    settings.load_profile("ci")
 
 REPO = Path(__file__).resolve().parents[1]
 
