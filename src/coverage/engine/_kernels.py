@@ -252,6 +252,14 @@ def cell_geometry(elev, row_off, col_off, x_left, dx, y_top, dy, r0, c0, sx, sy,
 
 
 @njit(cache=True, inline="always")
+def _blend(v0, v1, t):
+    """Linear between two radials' values; one radial alone where the other has none (NaN)."""
+    if v0 == v0 and v1 == v1:
+        return v0 * (1.0 - t) + v1 * t
+    return v0 if v0 == v0 else v1
+
+
+@njit(cache=True, inline="always")
 def _along(values2d, j, nv, kf):
     # value on radial j at fractional sample kf: linear between samples; before sample 1 the first
     # sample after the site; NaN past the radial's last valid sample
@@ -317,12 +325,7 @@ def radials_to_cells_dir(values2d, nvalid, ds_j, dist, az, phi, r_nom, levels, o
             j1 = (j0 + span) % nrad
             v0 = _along(values2d, j0, nvalid[j0], d / ds_j[j0])
             v1 = _along(values2d, j1, nvalid[j1], d / ds_j[j1])
-            if v0 == v0 and v1 == v1:
-                out[r, c] = v0 * (1.0 - ta) + v1 * ta
-            elif v0 == v0:
-                out[r, c] = v0
-            else:
-                out[r, c] = v1
+            out[r, c] = _blend(v0, v1, ta)
 
 
 @njit(cache=True, parallel=True)
@@ -384,12 +387,7 @@ def radials_to_cells(values2d, nvalid, ds, dist, az, out):
             kf = d / ds
             v0 = _along(values2d, j0, nvalid[j0], kf)
             v1 = _along(values2d, j1, nvalid[j1], kf)
-            if v0 == v0 and v1 == v1:
-                out[r, c] = v0 * (1.0 - ta) + v1 * ta
-            elif v0 == v0:
-                out[r, c] = v0
-            else:
-                out[r, c] = v1
+            out[r, c] = _blend(v0, v1, ta)
 
 
 @njit(cache=True, parallel=True)

@@ -40,8 +40,18 @@ def _correction_db(d_m, offset_db, slope_db_per_decade):
     return offset_db + slope_db_per_decade * np.log10(d / REFERENCE_DISTANCE_M)
 
 
-class _Calibrated:
+@dataclass(frozen=True)
+class _Calibrated(PropagationModel):
     """Fields and JSON of a calibrated model; the two concrete classes add the engine interface."""
+
+    base: str = ""
+    base_params: Mapping[str, Any] = field(default_factory=dict)
+    offset_db: float = 0.0
+    slope_db_per_decade: float = 0.0
+    diffraction_weight: float = 1.0
+    clutter_offsets_db: Mapping[str, float] = field(default_factory=dict)
+    default_clutter_offset_db: float = 0.0
+    fit_range: Mapping[str, Any] = field(default_factory=dict)
 
     def _base(self) -> PropagationModel:
         from . import get_model
@@ -75,13 +85,6 @@ class CalibratedDistanceModel(_Calibrated, DistanceModel):
     """A distance model (Hata, COST-231, free space) with fitted correction terms."""
 
     base: str = "hata"
-    base_params: Mapping[str, Any] = field(default_factory=dict)
-    offset_db: float = 0.0
-    slope_db_per_decade: float = 0.0
-    diffraction_weight: float = 1.0
-    clutter_offsets_db: Mapping[str, float] = field(default_factory=dict)
-    default_clutter_offset_db: float = 0.0
-    fit_range: Mapping[str, Any] = field(default_factory=dict)
 
     def loss_db(self, distance_m, *, freq_mhz, h_tx_m, h_rx_m, clutter=None, **params):
         from .fspl import FSPL
@@ -98,13 +101,6 @@ class CalibratedProfileModel(_Calibrated, ProfileModel):
     """A terrain (profile) model with a fitted diffraction weight and correction terms."""
 
     base: str = "p526"
-    base_params: Mapping[str, Any] = field(default_factory=dict)
-    offset_db: float = 0.0
-    slope_db_per_decade: float = 0.0
-    diffraction_weight: float = 1.0
-    clutter_offsets_db: Mapping[str, float] = field(default_factory=dict)
-    default_clutter_offset_db: float = 0.0
-    fit_range: Mapping[str, Any] = field(default_factory=dict)
 
     # the engine runs a calibrated model on its base model's radials and cell mapping (same cells, same bits)
     @property
