@@ -38,7 +38,6 @@ from typing import Any, Mapping
 import numpy as np
 import pandas as pd
 
-from .._atomic import atomic_path
 from ..errors import CoverageWarning, FileFormatError, InputError
 from ..io.measurements import read_measurements
 from ..propagation import ProfileModel, get_model
@@ -47,7 +46,7 @@ from ..propagation.calibrated import (
     calibrated_model,
     model_from_dict,
 )
-from ..render.export import _jsonable
+from ..render.export import write_json
 
 __all__ = ["calibrate", "validate", "Calibration", "Validation", "error_stats", "spatial_folds",
            "loss_at_points", "local_correction_db", "local_gain", "FIT_TERMS", "MIN_SLOPE_DB_PER_DECADE", "DEFAULT_BLOCK_M",
@@ -621,10 +620,7 @@ class Calibration:
 
     def save(self, path) -> Path:
         """Write the model and the report as JSON (atomically)."""
-        path = Path(path)
-        with atomic_path(path) as tmp:
-            Path(tmp).write_text(json.dumps(self.to_dict(), indent=1, default=_jsonable))
-        return path
+        return Path(write_json(self.to_dict(), path))
 
     @classmethod
     def load(cls, path) -> "Calibration":

@@ -45,7 +45,6 @@ def _add_common(p, *, coverage: bool = True):
     p.add_argument("--radius", type=float, default=30_000.0, help="radius around each site when predicting, m")
     p.add_argument("--rx-height", type=float, default=1.5, help="receiver height above ground, m (default 1.5)")
     p.add_argument("--technology", choices=["2g", "3g", "4g", "5g"], help="keep only sites of this technology")
-    p.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
 def add_parser(sub) -> None:

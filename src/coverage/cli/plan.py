@@ -105,6 +105,7 @@ def run(args) -> int:
         "candidates_csv": write_csv(pd.DataFrame(cands.drop(columns="geometry")), out / "candidates.csv"),
         "villages_geojson": write_villages(plan.villages, out / "villages_plan.geojson"),
     }
+    files = {k: v for k, v in files.items() if v is not None}  # no XLSX without openpyxl (said in a warning)
     if not args.no_map:
         files.update(_maps(plan, terrain, out))
     summary = plan.summary() | {"greedy_value": plan.greedy["value"], "candidates": len(cands),

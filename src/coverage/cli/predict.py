@@ -31,7 +31,6 @@ def add_parser(sub) -> None:
     pr.add_argument("--clutter-loss", choices=["p2108"], help="add the ITU-R P.2108 terminal clutter loss")
     pr.add_argument("--cog", action="store_true", help="write a Cloud-Optimized GeoTIFF")
     pr.add_argument("--tile-size", type=int, help="tiled, memory-bounded run with tiles of this many cells")
-    pr.add_argument("--no-progress", action="store_true", help="no progress bar")
 
     sub.add_parser("models", help="list the propagation models with their references and validity")
 

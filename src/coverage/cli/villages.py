@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import json
 
+from ..thresholds import DEFAULT_SHADOWING_SIGMA_DB
+
 COMMANDS = ("villages",)
 
 
@@ -38,7 +40,8 @@ def add_parser(subparsers) -> None:
     p.add_argument("--usable-dbm", type=float, help="weakest usable signal, dBm (default per technology)")
     p.add_argument("--blankspot-below", type=float, help="usable share below which a village is a blankspot (0.10)")
     p.add_argument("--covered-from", type=float, help="usable share from which a village is covered (0.90)")
-    p.add_argument("--sigma", type=float, default=8.0, help="log-normal shadowing sigma, dB (default 8)")
+    p.add_argument("--sigma", type=float, default=DEFAULT_SHADOWING_SIGMA_DB,
+                   help=f"log-normal shadowing sigma, dB (default {DEFAULT_SHADOWING_SIGMA_DB:g})")
     p.add_argument("--population-raster", help="population raster (people per cell)")
     p.add_argument("--repair-geometries", action="store_true", help="repair invalid polygons (make_valid)")
     p.add_argument("--extrapolate", action="store_true", help="allow frequencies outside the model's range")

@@ -662,9 +662,7 @@ class ItmModel(ProfileModel):
         radio = (float(h_tx_m), float(h_rx_m), float(freq_mhz), int(climate), float(n0), int(pol),
                  float(epsilon), float(sigma), int(mdvar), float(time), float(location), float(situation))
         steps = np.ascontiguousarray(np.broadcast_to(np.asarray(step_m, dtype=np.float64), (z2d.shape[0],)))
-        if exact:
-            itm_radials(z2d, nvalid, float(step_m), *radio, out)
-        elif k_first is not None or need is not None or dh_tol_m >= 0 or np.ndim(step_m) == 1:
+        if not exact and (k_first is not None or need is not None or dh_tol_m >= 0 or np.ndim(step_m) == 1):
             if need is None:
                 need = np.ones((1, 1), np.uint8)
             else:

@@ -207,7 +207,7 @@ class P1812(ProfileModel):
 
     def radial_excess_db(self, z2d, nvalid, step_m, *, freq_mhz, h_tx_m, h_rx_m, r2d=None, lat_deg=0.0,
                          p_percent=50.0, pl_percent=50.0, sigma_l_db=0.0, pol="v", dn=None, n0=None,
-                         dct_km=500.0, dcr_km=500.0, flag4=0, exact=False, **params):
+                         dct_km=500.0, dcr_km=500.0, flag4=0, **params):
         f = _range("freq_ghz", float(freq_mhz) / 1e3, 0.03, 6.0, " GHz")
         p = _range("p_percent", p_percent, 1.0, 50.0, " %")
         pl = _range("pl_percent", pl_percent, 0.0, 100.0, " %", lo_open=True, hi_open=True)

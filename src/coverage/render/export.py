@@ -89,13 +89,25 @@ def write_villages(table, path, *, driver: str | None = None) -> str:
     return str(path)
 
 
-def write_excel(sheets: Mapping[str, pd.DataFrame], path, *, about: Mapping | None = None) -> str:
+def write_excel(sheets: Mapping[str, pd.DataFrame], path, *, about: Mapping | None = None) -> str | None:
     """Write one sheet per table (e.g. per administrative level) and an 'about' sheet, atomically.
 
     Codes are written as text cells; shares keep their 0..1 values with a percent number format;
     the header row is frozen and bold. ``about`` (key -> value) lists what the numbers rest on
-    (terrain or smooth earth, model, thresholds, the tower extract's caveat).
+    (terrain or smooth earth, model, thresholds, the tower extract's caveat). Without the optional
+    package openpyxl nothing is written, a warning says so, and ``None`` is returned.
     """
+    try:
+        import openpyxl  # noqa: F401
+    except ImportError:  # an optional extra: the CSV tables hold the same numbers
+        import warnings
+
+        from ..errors import CoverageWarning
+
+        warnings.warn(f"{Path(path).name} not written: it needs the optional package openpyxl "
+                      "(python -m pip install 'blankspot-coverage[excel]'); the CSV tables hold the same numbers",
+                      CoverageWarning, stacklevel=2)
+        return None
     from openpyxl import Workbook
     from openpyxl.styles import Font
     from openpyxl.utils import get_column_letter
@@ -189,17 +201,8 @@ def _write_set(out_dir: Path, tables, indicators, metadata) -> dict:
     sheets = {level: ind for level, ind in indicators.items()}
     keep = [c for c in primary.columns if c != "geometry"]
     sheets["villages"] = pd.DataFrame(primary[keep])
-    try:
-        import openpyxl  # noqa: F401
-    except ImportError:  # an optional extra: the CSV tables hold the same numbers
-        import warnings
-
-        from ..errors import CoverageWarning
-
-        warnings.warn("indicators.xlsx not written: it needs the optional package openpyxl "
-                      "(python -m pip install 'blankspot-coverage[excel]'); the CSV tables hold the same numbers",
-                      CoverageWarning, stacklevel=3)
-    else:
-        files["xlsx"] = write_excel(sheets, out_dir / "indicators.xlsx", about=about)
+    xlsx = write_excel(sheets, out_dir / "indicators.xlsx", about=about)
+    if xlsx is not None:
+        files["xlsx"] = xlsx
     files["metadata"] = write_json(dict(metadata), out_dir / "metadata.json")
     return files

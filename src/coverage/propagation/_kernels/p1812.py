@@ -578,12 +578,13 @@ def _radial(h, r, nv, ds_m, htg, hrg, f, p, pol, sphi, cphi, caz, dn, n0, dct, d
                 q_m = 0
             mm = _push(mx_, my_, mi_, mm, dim, h[i], i)
             sa_a = max(sa_a, (g[i] - hts) / dim - 0.5 * ce_a * dim)
-            sa_b = max(sa_b, (g[i] - hts) / dim - 0.5 * ce_b * dim)
             b_max = max(b_max, (h[i] - hts) / dim)
             mr = _push(rx_, ry_, ri_, mr, dim, h[i], i)
             mt = _push(tx_, ty_, ti_, mt, dim, h[i] - 0.5 * ce_a * dim * dim, i)
             ma = _push(ax_, ay_, ai_, ma, dim, g[i] - 0.5 * ce_a * dim * dim, i)
-            mb = _push(bx_, by_, bi_, mb, dim, g[i] - 0.5 * ce_b * dim * dim, i)
+            if p != 50.0:  # the beta_0 radius is read only away from the median time percentage
+                sa_b = max(sa_b, (g[i] - hts) / dim - 0.5 * ce_b * dim)
+                mb = _push(bx_, by_, bi_, mb, dim, g[i] - 0.5 * ce_b * dim * dim, i)
         if k < 4:
             exc[k] = 0.0
             continue
