@@ -562,3 +562,11 @@ def test_issue9_bad_inputs_get_a_package_error_naming_what(tmp_path):
             except Exception as exc:  # noqa: BLE001 - what is being tested
                 failures.append(f"{name}: {type(exc).__name__}: {exc}")
     assert not failures, "\n".join(failures)
+
+
+def test_issue9_item9_rows_longer_than_the_header_are_refused_in_every_table(tmp_path):
+    # one shared reader: a trailing field must not shift the village code into the index silently
+    p = tmp_path / "desa.csv"
+    p.write_text("kode,nama,lat,lng\n64.01.01.2001,A,-1.5,116.2,\n64.01.01.2002,B,-1.6,116.3\n")
+    with pytest.raises(coverage.FileFormatError, match="line|fields"):
+        coverage.read_villages(p)

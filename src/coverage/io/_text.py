@@ -8,6 +8,7 @@ and villages share these steps, and refuse a workbook or a binary file saved und
 from __future__ import annotations
 
 import re
+import warnings
 from pathlib import Path
 
 import pandas as pd
@@ -56,6 +57,23 @@ def decimal_commas(df: pd.DataFrame) -> pd.DataFrame:
     return df
 
 
+def _ragged(path: Path, encoding: str, delimiter: str) -> str:
+    """The message for rows with more fields than the header (each listed with its line)."""
+    import csv
+
+    from ._problems import RowProblems
+
+    problems = RowProblems(str(path))
+    with open(path, encoding=encoding, errors="replace", newline="") as fh:
+        reader = csv.reader(fh, delimiter=delimiter)
+        header = next(reader, [])
+        for i, fields in enumerate(reader, start=1):
+            if len(fields) > len(header):
+                problems.add(i, "(line)", f"{len(fields)} fields but the header has {len(header)}: "
+                                          f"{delimiter.join(fields)[:60]!r}")
+    return problems.message() if len(problems) else f"{path}: rows with more fields than the header"
+
+
 def read_text_table(path, what: str = "table", **kw) -> pd.DataFrame:
     """A delimited text file as a DataFrame: encoding and separator sniffed, decimal commas read when
     the separator is ';'. Missing, empty or malformed files are package errors naming the file."""
@@ -68,7 +86,12 @@ def read_text_table(path, what: str = "table", **kw) -> pd.DataFrame:
         raise FileFormatError(f"{path}: is a folder, not a {what} file")
     encoding, delimiter = sniff(path)
     try:
-        df = pd.read_csv(path, sep=delimiter, encoding=encoding, **kw)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", pd.errors.ParserWarning)
+            # index_col=False: a row with more fields than the header is an error, never a shifted index
+            df = pd.read_csv(path, sep=delimiter, encoding=encoding, index_col=False, **kw)
+    except pd.errors.ParserWarning:
+        raise FileFormatError(_ragged(path, encoding, delimiter)) from None
     except pd.errors.EmptyDataError as exc:
         raise FileFormatError(f"{path}: the {what} file is empty") from exc
     except (pd.errors.ParserError, UnicodeDecodeError) as exc:

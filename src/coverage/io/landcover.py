@@ -35,6 +35,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import CoverageWarning, FileFormatError, InputError, TerrainReadError
+from ._text import read_text_table
 
 __all__ = ["LandCover", "open_landcover", "uniform_landcover", "landcover_from_array", "class_table",
            "CATEGORY_HEIGHT_M", "CATEGORY_NAMES"]
@@ -104,7 +105,7 @@ def _as_table(spec, base=None) -> pd.DataFrame:
     elif isinstance(spec, (str, os.PathLike)):
         if not os.path.exists(spec):
             raise FileFormatError(f"land-cover class table {spec!r} not found (or name one of 'worldcover', 'p1812')")
-        df = pd.read_csv(spec)
+        df = read_text_table(spec, "land-cover class table")
     else:
         raise InputError(f"classes must be 'worldcover', 'p1812', a CSV path, a DataFrame or a dict; got {spec!r}")
     return _validate(df, str(spec) if not isinstance(spec, (dict, pd.DataFrame)) else "the class table")

@@ -117,10 +117,7 @@ def _read(source) -> tuple[pd.DataFrame, str]:
             raise InputError(f"{p}: feature {bad + 1} is a {gdf.geometry.iloc[bad].geom_type}; "
                              "measurements must be Points")
         return _read(gdf)[0], str(p)
-    try:
-        df = read_text_table(p, 'measurements')
-    except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-        raise FileFormatError(f"{p}: malformed CSV ({exc})") from exc
+    df = read_text_table(p, "measurements")
     if len(df) == 0:
         raise FileFormatError(f"{p}: the measurements file has a header but no rows")
     return df, str(p)

@@ -38,6 +38,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import CoverageWarning, FileFormatError, InputError
+from ._text import read_text_table
 
 __all__ = ["CENSUS_COLUMNS", "PopulationJoin", "normalise_name", "read_population"]
 
@@ -120,7 +121,7 @@ def _read_census(path) -> pd.DataFrame:
         p = Path(path)
         if not p.exists():
             raise FileFormatError(f"census file {p} does not exist")
-        df = pd.read_csv(p, dtype=str)
+        df = read_text_table(p, "census", dtype=str)  # a spreadsheet export reads too (';', cp1252)
         src = str(p)
     missing = [c for c in CENSUS_COLUMNS if c not in df.columns]
     if missing:

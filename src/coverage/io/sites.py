@@ -21,7 +21,13 @@ from typing import Mapping
 import numpy as np
 import pandas as pd
 
-from ..errors import CoverageWarning, FileFormatError, InputError, MissingFileError, SiteError
+from ..errors import (
+    CoverageWarning,
+    FileFormatError,
+    InputError,
+    MissingFileError,
+    SiteError,
+)
 from ..propagation.antenna import (  # noqa: F401  (re-exported: the defaults of a site's antenna)
     DEFAULT_BEAMWIDTH_DEG,
     DEFAULT_FRONT_TO_BACK_DB,
@@ -29,7 +35,7 @@ from ..propagation.antenna import (  # noqa: F401  (re-exported: the defaults of
     DEFAULT_VERTICAL_BEAMWIDTH_DEG,
 )
 from ._problems import RowProblems
-from ._text import decimal_commas as _decimal_commas
+from ._text import read_text_table
 from ._text import sniff as _sniff
 
 __all__ = [
@@ -211,43 +217,17 @@ def _read_table(path: Path) -> tuple[pd.DataFrame, str]:
         with open(path, encoding=encoding, errors="replace") as fh:
             first = fh.readline()
         is_ocid, header = _looks_like_opencellid(first) if delimiter == "," else (False, False)
-        try:
-            if is_ocid:
+        if is_ocid:
+            try:
                 df = pd.read_csv(path, header=0 if header else None, names=None if header else OPENCELLID_COLUMNS,
                                  dtype={"radio": str}, encoding=encoding)
-                return df, "opencellid"
-            with warnings.catch_warnings():
-                warnings.simplefilter("error", pd.errors.ParserWarning)
-                # index_col=False: a row with more fields than the header is an error, never an index
-                df = pd.read_csv(path, dtype=str, keep_default_na=False, sep=delimiter, encoding=encoding,
-                                 index_col=False)
-        except pd.errors.ParserWarning:
-            raise FileFormatError(_ragged(path, encoding, delimiter)) from None
-        except pd.errors.EmptyDataError as exc:
-            raise FileFormatError(f"{path}: the sites file is empty") from exc
-        except (pd.errors.ParserError, UnicodeDecodeError) as exc:
-            raise FileFormatError(f"{path}: malformed CSV ({exc})") from exc
-        if delimiter == ";":
-            df = _decimal_commas(df)
-        layout = "plain"
+            except (pd.errors.ParserError, UnicodeDecodeError) as exc:
+                raise FileFormatError(f"{path}: malformed CSV ({exc})") from exc
+            return df, "opencellid"
+        df, layout = read_text_table(path, "sites", dtype=str, keep_default_na=False), "plain"
     if len(df) == 0:
         raise FileFormatError(f"{path}: the sites file has a header but no rows")
     return df, layout
-
-
-def _ragged(path: Path, encoding: str, delimiter: str) -> str:
-    """The message for rows with more fields than the header (each listed with its line)."""
-    import csv
-
-    problems = RowProblems(str(path))
-    with open(path, encoding=encoding, errors="replace", newline="") as fh:
-        reader = csv.reader(fh, delimiter=delimiter)
-        header = next(reader, [])
-        for i, fields in enumerate(reader, start=1):
-            if len(fields) > len(header):
-                problems.add(i, "(line)", f"{len(fields)} fields but the header has {len(header)}: "
-                                          f"{delimiter.join(fields)[:60]!r}")
-    return problems.message() if len(problems) else f"{path}: rows with more fields than the header"
 
 
 def read_sites(path, *, height_m: float | None = None, defaults: Mapping[str, TechnologyDefaults] | None = None,
