@@ -121,36 +121,26 @@ def _grid_of(terrain):
     return Grid(terrain.elevation_m, terrain.transform, terrain.crs, terrain.is_geographic)
 
 
-def _to_grid_xy(lon, lat, crs):
-    from pyproj import CRS, Transformer
-
-    if CRS.from_user_input(crs).is_geographic:
-        return np.asarray(lon, float), np.asarray(lat, float)
-    x, y = Transformer.from_crs("EPSG:4326", crs, always_xy=True).transform(lon, lat)
-    return np.asarray(x, float), np.asarray(y, float)
-
-
 def _profile_at_points(m, params, g, grid, freq, h_tx, h_rx, radius_m=None):
     """(free-space loss, excess loss) of profile model ``m`` at the points of one site's group ``g``.
 
     The radial set is the engine's for ``radius_m`` (default: just past the farthest point, the
     densest set that reaches every point)."""
     from ..engine import _kernels as K
+    from ..engine.prepare import _site_positions
     from ..engine.sweep import SiteGeometry
     from ..io.terrain import WGS84_A, WGS84_E2
     from ..propagation.fspl import free_space_loss_db
 
-    (sx,), (sy,) = _to_grid_xy([g["site_lon"].iloc[0]], [g["site_lat"].iloc[0]], grid.crs)
-    px, py = _to_grid_xy(g["lon"].to_numpy(), g["lat"].to_numpy(), grid.crs)
+    site = pd.DataFrame({"lon": g["site_lon"].iloc[:1].to_numpy(), "lat": g["site_lat"].iloc[:1].to_numpy()})
+    (sx,), (sy,), _, _, site_on = _site_positions(site, grid.transform, grid.crs, grid.shape)
+    px, py, _, _, on = _site_positions(g, grid.transform, grid.crs, grid.shape)
     xl, dx, yt, dy = grid.kernel_transform
-    rows, cols = grid.shape
-    for what, x, y in (("site", np.array([sx]), np.array([sy])), ("point", px, py)):
-        c, r = (x - xl) / dx - 0.5, (y - yt) / dy - 0.5
-        out = (r < -0.5) | (r > rows - 0.5) | (c < -0.5) | (c > cols - 0.5)
-        if out.any():
+    for what, inside in (("site", site_on), ("point", on)):
+        if not inside.all():
             from ..errors import TerrainExtentError
 
-            i = int(np.flatnonzero(out)[0])
+            i = int(np.flatnonzero(~inside)[0])
             raise TerrainExtentError(f"{what} of site {g['site_id'].iloc[0]!r} (row {int(g.index[i]) + 1}) "
                                      "lies outside the terrain")
     east = np.empty(len(px))
@@ -721,28 +711,22 @@ def _from_result(meas, result):
     from ..propagation.antenna import sector_attenuation_db
 
     sites = result.sites.reset_index(drop=True)
-    x, y = _to_grid_xy(meas["lon"].to_numpy(), meas["lat"].to_numpy(), result.crs)
-    t = result.transform
-    col = np.floor((x - t.c) / t.a).astype(int)
-    row = np.floor((y - t.f) / t.e).astype(int)
-    rows, cols = result.best_dbm.shape
-    on = (row >= 0) & (row < rows) & (col >= 0) & (col < cols)
-    level = np.full(len(meas), np.nan)
-    server = np.full(len(meas), -1)
-    level[on] = result.best_dbm[row[on], col[on]]
-    server[on] = result.best_server[row[on], col[on]]
+    lon, lat = meas["lon"].to_numpy(), meas["lat"].to_numpy()
+    level = result.sample(lon, lat, "best_dbm")
+    server = result.sample(lon, lat, "best_server")
     pos = pd.Index(sites["site_id"].astype(str)).get_indexer(meas["site_id"].astype(str))
-    keep = on & (pos >= 0) & (server == pos) & np.isfinite(level)
+    keep = (pos >= 0) & (server == pos) & np.isfinite(level)
     pred = np.full(len(meas), np.nan)
-    for i in np.flatnonzero(keep):
-        s = sites.iloc[pos[i]]
-        g = 0.0
+    for j in np.unique(pos[keep]):  # one site at a time: its pattern and metric offset
+        s = sites.iloc[j]
+        i = np.flatnonzero(keep & (pos == j))
+        g = np.zeros(i.size)
         if np.isfinite(s.get("azimuth_deg", np.nan)):
-            theta = math.degrees(math.atan2(float(s["height_m"]) - float(meas["rx_height_m"].iloc[i]),
-                                            float(meas["distance_m"].iloc[i])))
-            g = float(sector_attenuation_db(meas["azimuth_deg"].iloc[i] - s["azimuth_deg"], theta,
-                                            beamwidth_deg=s["beamwidth_deg"], downtilt_deg=s["downtilt_deg"],
-                                            vertical_beamwidth_deg=s["vertical_beamwidth_deg"]))
+            theta = np.degrees(np.arctan2(float(s["height_m"]) - meas["rx_height_m"].to_numpy()[i],
+                                          meas["distance_m"].to_numpy()[i]))
+            g = sector_attenuation_db(meas["azimuth_deg"].to_numpy()[i] - s["azimuth_deg"], theta,
+                                      beamwidth_deg=s["beamwidth_deg"], downtilt_deg=s["downtilt_deg"],
+                                      vertical_beamwidth_deg=s["vertical_beamwidth_deg"])
         off = metric_offset_db(result.technology, float(s["bandwidth_mhz"])) if result.technology != "mixed" else 0.0
         pred[i] = float(s["eirp_dbm"]) + g + off - level[i]
     notes = [f"{int(keep.sum())} of {len(meas)} measurements compared: the others lie off the result, at a cell "
