@@ -920,8 +920,12 @@ def prepare_plan(*, sites, candidates, villages, terrain=None, model: str = "aut
                  model_params: Mapping | None = None, technology: str = "4g", usable_dbm: float | None = None,
                  blankspot_below: float | None = None, covered_from: float | None = None, population=None,
                  workers: int | None = None, hierarchy=None, repair: bool = False,
-                 progress: bool | None = False) -> PlanningProblem:
-    """The objective- and budget-independent part of :func:`plan_sites` (same parameters)."""
+                 progress: bool | None = False, baseline=None) -> PlanningProblem:
+    """The objective- and budget-independent part of :func:`plan_sites` (same parameters).
+
+    ``baseline``: the existing sites' :class:`~coverage.CoverageResult` when the caller already has it
+    (``run_villages(...).results[technology]`` with the same settings): it is used, not predicted again.
+    """
     from ..engine.predict import predict
     from ..thresholds import StatusThresholds
     from .assess import assess_villages
@@ -939,7 +943,9 @@ def prepare_plan(*, sites, candidates, villages, terrain=None, model: str = "aut
     # ---- baseline: existing sites on the run's grid, village cells as assess_villages weighs them
     t0 = time.perf_counter()
     grid = _grid(terrain, cmodels[0], run_bounds, radius_m, resolution_m, cands if s is None else s)
-    if s is not None:
+    if baseline is not None:
+        base = baseline
+    elif s is not None:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", CoverageWarning)  # the run says what it assumed (metadata)
             base = predict(terrain, s, model=model, radius_m=radius_m, rx_height_m=rx_height_m, bounds=run_bounds,
@@ -948,7 +954,8 @@ def prepare_plan(*, sites, candidates, villages, terrain=None, model: str = "aut
     else:
         base = _empty_result(grid, tech, cmodels[0], cands)
     if tuple(base.transform)[:6] != tuple(grid.transform)[:6] or base.shape != grid.shape:
-        raise InputError("internal: the planning grid differs from the run's grid")
+        raise InputError("the baseline result's grid differs from the planning grid: run it with the same "
+                         "terrain, bounds, radius and resolution")
     cache: dict = {}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", CoverageWarning)

@@ -64,7 +64,7 @@ def add_parser(subparsers) -> None:
 def run(args) -> int:
     import pandas as pd
 
-    from ..analysis.planning import CANDIDATE_METHODS, candidate_sites, plan_sites
+    from ..analysis.planning import CANDIDATE_METHODS, candidate_sites, plan_sites, prepare_plan
     from ..analysis.run import run_villages
     from ..io.population import read_population
     from ..io.sites import DEFAULT_HEIGHT_M
@@ -93,11 +93,14 @@ def run(args) -> int:
                             height_m=DEFAULT_HEIGHT_M if args.height is None else args.height, freq_mhz=args.freq,
                             technology=args.technology, existing=args.sites if "existing" in methods else None,
                             user=user)
-    plan = plan_sites(sites=args.sites, candidates=cands, villages=v, budget=args.budget, objective=args.objective,
-                      terrain=terrain, model=args.model, radius_m=args.radius, resolution_m=args.resolution,
-                      bounds=args.bounds, model_params=args.model_params, technology=args.technology,
+    # the baseline the candidates were chosen from is the plan's baseline: predicted once
+    problem = prepare_plan(sites=args.sites, candidates=cands, villages=v, terrain=terrain, model=args.model,
+                           radius_m=args.radius, resolution_m=args.resolution, bounds=args.bounds,
+                           model_params=args.model_params, technology=args.technology, workers=args.workers,
+                           baseline=base.results[args.technology])
+    plan = plan_sites(problem=problem, budget=args.budget, objective=args.objective,
                       cost="cost" if args.cost else None, solver=args.solver, time_limit_s=args.time_limit,
-                      mip_rel_gap=args.gap, workers=args.workers)
+                      mip_rel_gap=args.gap)
     files = {
         "proposals_csv": write_csv(plan.proposals(), out / "proposals.csv"),
         "proposals_xlsx": write_excel({"proposals": plan.proposals()}, out / "proposals.xlsx",
