@@ -26,6 +26,7 @@ from .p526 import (
     _smooth_bullington,
     bullington,
     knife_edge_loss_db,
+    smooth_surface_fit,
     smooth_surface_heights,
 )
 
@@ -279,16 +280,16 @@ def profile_loss(d, h, r, zone, f, p, htg, hrg, pol, phi_path, dn, n0, dct, dcr,
     g[0] = h[0]
     g[n - 1] = h[n - 1]
     return _profile_core(d, h, g, zone, f, p, htg, hrg, pol, phi_path, dn, n0, dct, dcr, pl, sigma_l,
-                         ptx_kw, gtx, grx, flag4, d * 1000.0, np.zeros(n), True, out)
+                         ptx_kw, gtx, grx, flag4, out)
 
 
 @njit(cache=True)
 def _profile_core(d, h, g, zone, f, p, htg, hrg, pol, phi_path, dn, n0, dct, dcr, pl, sigma_l,
-                  ptx_kw, gtx, grx, flag4, d_m, zeros, need_beta, out):
-    """``profile_loss`` on the clutter-raised heights ``g`` (terminals bare), with ``d_m = 1000 d``
-    and ``zeros`` given; ``need_beta`` False skips the a_beta diffraction terms where p = 50 %
-    does not use them (their slots are then NaN)."""
+                  ptx_kw, gtx, grx, flag4, out):
+    """``profile_loss`` on the clutter-raised heights ``g`` (terminals bare)."""
     n = d.shape[0]
+    d_m = d * 1000.0
+    zeros = np.zeros(n)
     dtot = d[n - 1]
     lam = 0.2998 / f
     hts = h[0] + htg
@@ -304,14 +305,7 @@ def _profile_core(d, h, g, zone, f, p, htg, hrg, pol, phi_path, dn, n0, dct, dcr
     if zone[n - 1] == 1.0:
         dcr = 0.0
     # ---- Attachment 1 §5.6: smooth-earth surface on the bare terrain
-    v1 = 0.0
-    v2 = 0.0
-    for i in range(1, n):
-        dd = d[i] - d[i - 1]
-        v1 += dd * (h[i] + h[i - 1])
-        v2 += dd * (h[i] * (2.0 * d[i] + d[i - 1]) + h[i - 1] * (d[i] + 2.0 * d[i - 1]))
-    hst_n = (2.0 * v1 * dtot - v2) / (dtot * dtot)
-    hsr_n = (v2 - v1 * dtot) / (dtot * dtot)
+    hst_n, hsr_n = smooth_surface_fit(d_m, h, n)
     hstd, hsrd = smooth_surface_heights(d_m, h, n, hts, hrs)
     lt, lr = _horizons(d, h, hts, hrs, ae, lam, out)
     dlt = out[28]
@@ -333,11 +327,8 @@ def _profile_core(d, h, g, zone, f, p, htg, hrg, pol, phi_path, dn, n0, dct, dcr
     # ---- §4.3 diffraction at the median and the beta_0 radii
     ld50, la50, ls50, lsph50 = _delta_bullington(d_m, g, zeros, hts, hrs, hstd, hsrd, ae, f, lam, land,
                                                  sea, omega, flag4)
-    if need_beta or p != 50.0:
-        ldb, lab, lsb, lsphb = _delta_bullington(d_m, g, zeros, hts, hrs, hstd, hsrd, ab, f, lam, land,
-                                                 sea, omega, flag4)
-    else:
-        ldb, lab, lsb, lsphb = np.nan, np.nan, np.nan, np.nan
+    ldb, lab, lsb, lsphb = _delta_bullington(d_m, g, zeros, hts, hrs, hstd, hsrd, ab, f, lam, land,
+                                             sea, omega, flag4)
     _geometry_out(out, hst_n, hsr_n, hst, hsr, hstd, hsrd, hte, hre, hm, omega, dtm, dlm, b0, ae)
     return _finish(f, p, dtot, hts, hrs, dlt, dlr, theta_t, theta_r, theta, hte, hre, hm, omega, dlm, b0, ae,
                    dct, dcr, n0, zone[n - 1] == 1.0, pl, sigma_l, ptx_kw, gtx, grx,

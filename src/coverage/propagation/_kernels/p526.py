@@ -183,8 +183,8 @@ def bullington(d_m, h_m, n, hts, hrs, ae_m, lam_m):
 
 
 @njit(cache=True)
-def smooth_surface_heights(d_m, h_m, n, hts, hrs):
-    """Smooth-surface terminal heights h_std, h_srd for diffraction, P.1812-7 Att. 1 §5.6.1-5.6.2."""
+def smooth_surface_fit(d_m, h_m, n):
+    """Least-squares smooth-earth surface heights at the terminals, P.1812-7 Att. 1 §5.6.1 (eqs. 85-87)."""
     dtot = d_m[n - 1]
     v1 = 0.0
     v2 = 0.0
@@ -192,8 +192,14 @@ def smooth_surface_heights(d_m, h_m, n, hts, hrs):
         dd = d_m[i] - d_m[i - 1]
         v1 += dd * (h_m[i] + h_m[i - 1])
         v2 += dd * (h_m[i] * (2.0 * d_m[i] + d_m[i - 1]) + h_m[i - 1] * (d_m[i] + 2.0 * d_m[i - 1]))
-    hst = (2.0 * v1 * dtot - v2) / (dtot * dtot)
-    hsr = (v2 - v1 * dtot) / (dtot * dtot)
+    return (2.0 * v1 * dtot - v2) / (dtot * dtot), (v2 - v1 * dtot) / (dtot * dtot)
+
+
+@njit(cache=True)
+def smooth_surface_heights(d_m, h_m, n, hts, hrs):
+    """Smooth-surface terminal heights h_std, h_srd for diffraction, P.1812-7 Att. 1 §5.6.1-5.6.2."""
+    dtot = d_m[n - 1]
+    hst, hsr = smooth_surface_fit(d_m, h_m, n)
     hobs = -np.inf
     aobt = -np.inf
     aobr = -np.inf
